@@ -1,0 +1,40 @@
+# kg: make demo (set up, build the seed corpus, show the result) and make test (the whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install gazetteers bench clean help
+
+help:
+	@echo "make demo        set up .venv, install kg, build seeds/ into $(OUT)/ and show the result"
+	@echo "make test        run the whole test suite"
+	@echo "make gazetteers  regenerate kg/data/gazetteers/ from ../shared/data"
+	@echo "make bench       run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kg build seeds/ --out $(OUT)
+	@echo
+	@echo "Customers of 寒武纪 (queries/customers_of.rq):"
+	$(BIN)/kg query customers_of --param company=寒武纪 --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+gazetteers: $(STAMP)
+	$(BIN)/python -m kg.gazetteer_build
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache build dist *.egg-info

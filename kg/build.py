@@ -1,0 +1,182 @@
+"""Build a knowledge graph from files and folders: ingest, extract, resolve, map, write.
+
+Example:
+    >>> import kg
+    >>> graph = kg.build(["seeds/"])            # doctest: +SKIP
+    >>> graph.lookup("寒武纪").label             # doctest: +SKIP
+    '寒武纪'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .extract import extract
+from .ingest import FileReport, IngestReport, ingest
+from .mapping import Quad, build_quads, document_quads, entity_quads
+from .model import Extraction
+from .resolve import Resolution, resolve
+
+DEFAULT_CORPUS = "seeds"
+
+
+@dataclass
+class BuildReport:
+    """What a build read, produced and wrote; saved as ``report.json``."""
+
+    files: list[FileReport] = field(default_factory=list)
+    documents: int = 0
+    entities_by_type: dict[str, int] = field(default_factory=dict)
+    customers: int = 0
+    relations: int = 0
+    relations_by_predicate: dict[str, int] = field(default_factory=dict)
+    figures: int = 0
+    triples: int = 0
+    quads: int = 0
+    seconds: float = 0.0
+    merges: list[dict] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    validation: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def skipped(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": {
+                "files": len(self.files),
+                "ok": sum(f.status == "ok" for f in self.files),
+                "skipped": len(self.skipped),
+                "failed": len(self.failed),
+                "documents": self.documents,
+                "entities": sum(self.entities_by_type.values()),
+                "entities_by_type": dict(sorted(self.entities_by_type.items())),
+                "customers": self.customers,
+                "relations": self.relations,
+                "relations_by_predicate": dict(sorted(self.relations_by_predicate.items())),
+                "figures": self.figures,
+                "triples": self.triples,
+                "quads": self.quads,
+                "seconds": round(self.seconds, 3),
+            },
+            "files": [f.to_dict() for f in self.files],
+            "merges": self.merges,
+            "outputs": self.outputs,
+            "validation": self.validation,
+        }
+
+
+def _now() -> str:
+    # SOURCE_DATE_EPOCH makes builds reproducible byte for byte (reproducible-builds.org)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def run_extraction(report: IngestReport, progress: Callable[[str], None] | None = None) -> list[Extraction]:
+    """Extract every ingested document; a failure is recorded on its file, not raised."""
+    by_doc = {f.doc_id: f for f in report.files if f.doc_id}
+    out = []
+    for document in report.documents:
+        try:
+            out.append(extract(document))
+        except Exception as exc:  # one broken document must not stop the build
+            rec = by_doc[document.doc_id]
+            rec.status, rec.reason = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
+        if progress:
+            progress(document.path)
+    return out
+
+
+def assemble(extractions: list[Extraction], *, started: str, version: str) -> tuple[list[Quad], Resolution]:
+    """All quads of a build: document graphs, entities graph and build record."""
+    resolution = resolve({x.doc.doc_id: x.entities for x in extractions})
+    quads: list[Quad] = []
+    for x in sorted(extractions, key=lambda x: x.doc.doc_id):
+        quads.extend(document_quads(x, resolution))
+    quads.extend(entity_quads(resolution.entities[k] for k in sorted(resolution.entities)))
+    inputs = {x.doc.path: x.doc.content_hash for x in extractions}
+    quads.extend(build_quads(version=version, started=started, ended=_now(), inputs=inputs))
+    return quads, resolution
+
+
+def build(
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+    validate: bool = False,
+    progress: Callable[[str], None] | None = None,
+):
+    """Build a :class:`~kg.graph.KnowledgeGraph` from ``paths`` (default: ``seeds/``).
+
+    With ``out``, also write graph.trig, graph.nq, graph.ttl, graph.jsonld, graph.gexf,
+    report.json and the Oxigraph store there.
+    """
+    from . import __version__
+    from .graph import KnowledgeGraph
+
+    t0 = time.perf_counter()
+    started = _now()
+    paths = list(paths) if paths else [DEFAULT_CORPUS]
+    ingested = ingest(paths, strict=strict)
+    extractions = run_extraction(ingested, progress)
+    if strict and any(f.status == "failed" for f in ingested.files):
+        bad = next(f for f in ingested.files if f.status == "failed")
+        raise InputError(f"{bad.path}: {bad.reason}")
+    quads, resolution = assemble(extractions, started=started, version=__version__)
+
+    report = BuildReport(files=ingested.files, documents=len(extractions))
+    by_doc = {f.doc_id: f for f in report.files if f.doc_id}
+    quads_by_graph = Counter(q[3] for q in quads)
+    from .mapping import graph_iri
+
+    for x in extractions:
+        rec = by_doc[x.doc.doc_id]
+        rec.entities = len(x.entities)
+        rec.relations = len(x.relations)
+        rec.triples = quads_by_graph[graph_iri(x.doc.doc_id)]
+    report.entities_by_type = dict(Counter(e.kind for e in resolution.entities.values()))
+    customer_keys = {
+        resolution.key_of(x.doc.doc_id, r.object)
+        for x in extractions for r in x.relations if r.predicate in {"hasCustomer", "supplierOf"}
+    }
+    report.customers = len(customer_keys)
+    report.relations = sum(len(x.relations) for x in extractions)
+    report.relations_by_predicate = dict(Counter(r.predicate for x in extractions for r in x.relations))
+    report.figures = sum(len(x.figures) for x in extractions)
+    report.quads = len(quads)
+    report.triples = len({q[:3] for q in quads})
+    report.merges = resolution.merges
+
+    graph = KnowledgeGraph.from_quads(quads, report=report, extractions=extractions)
+    if validate:
+        from .validate import validate as shacl_validate
+
+        result = shacl_validate(graph.dataset)
+        report.validation = {"conforms": result.conforms, "violations": len(result.violations),
+                             "messages": [str(v) for v in result.violations[:50]]}
+    report.seconds = time.perf_counter() - t0
+    if out is not None:
+        graph.save(out)
+    return graph
+
+
+def write_report(report: BuildReport, path: Path) -> None:
+    from .store import atomic_write
+
+    atomic_write(path, json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))

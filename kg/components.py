@@ -1,0 +1,294 @@
+"""spaCy components that tag Company, Product and Site mentions in Chinese news text.
+
+The pipeline (``kg/data/pipeline.cfg``) runs them in order of precedence:
+
+* ``kg_sentences``: sentence starts after 。！？ and paragraph breaks;
+* ``kg_gazetteer``: names from the gazetteers, matched on characters and kept only where they
+  agree with the segmenter's token boundaries (so 小米粥 is not 小米);
+* ``kg_patterns``: names that no list knows, found by their shape (model codes, product line plus
+  number, company and facility suffixes, context cues);
+* ``kg_fallback``: proper nouns tagged by jieba's part-of-speech model.
+
+Each component adds entities that do not overlap the ones already in ``doc.ents``; details of
+every entity (gazetteer key, subtype, rule, confidence) are kept in ``doc.user_data["kg"]``.
+
+Example:
+    >>> from kg.nlp import load_pipeline
+    >>> doc = load_pipeline()("寒武纪与招商银行合作。")
+    >>> [(e.text, e.label_) for e in doc.ents]
+    [('寒武纪', 'Company'), ('招商银行', 'Company')]
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans, registry
+
+from .gazetteer import Entry, Gazetteer, load_gazetteer
+from .normalize import norm_key
+
+LABELS = ("Company", "Product", "Site")
+
+
+@dataclass
+class EntInfo:
+    """What kg knows about one entity span, beyond its label."""
+
+    rule: str
+    confidence: float
+    key: str = ""  # gazetteer key
+    subtype: str = ""
+
+
+def ent_info(doc: Doc, span: Span) -> EntInfo:
+    """The :class:`EntInfo` of an entity span (a default one when none was recorded)."""
+    return doc.user_data.get("kg", {}).get((span.start_char, span.end_char), EntInfo("unknown", 0.5))
+
+
+def _set_info(doc: Doc, span: Span, info: EntInfo) -> None:
+    doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = info
+
+
+def add_entities(doc: Doc, candidates: Iterable[tuple[Span, EntInfo]], *, replace_inside: bool = False) -> None:
+    """Add candidate spans to ``doc.ents`` where they do not clash with existing entities.
+
+    Longer candidates win over shorter ones among themselves. With ``replace_inside`` a
+    candidate may swallow existing entities that lie strictly inside it (昆山 inside
+    昆山智能计算中心); otherwise existing entities always win.
+    """
+    existing = list(doc.ents)
+    chosen = filter_spans([span for span, _ in candidates])
+    info_of = {(s.start, s.end, s.label_): i for s, i in candidates}
+    for span in chosen:
+        clashes = [e for e in existing if e.start < span.end and span.start < e.end]
+        if clashes:
+            inside = all(span.start <= e.start and e.end <= span.end for e in clashes)
+            longer = all(len(e) < len(span) for e in clashes)
+            if not (replace_inside and inside and longer):
+                continue
+            existing = [e for e in existing if e not in clashes]
+        existing.append(span)
+        _set_info(doc, span, info_of[(span.start, span.end, span.label_)])
+    doc.ents = sorted(existing, key=lambda s: s.start)
+
+
+# ------------------------------------------------------------------------------------------
+# Sentences
+
+
+_SENT_END = set("。！？!?")
+
+
+@Language.factory("kg_sentences", requires=[], assigns=["token.is_sent_start"])
+def make_sentences(nlp: Language, name: str) -> "Sentences":
+    """Mark sentence starts after 。！？ and at paragraph breaks."""
+    return Sentences()
+
+
+class Sentences:
+    def __call__(self, doc: Doc) -> Doc:
+        for i, token in enumerate(doc):
+            if i == 0:
+                token.is_sent_start = True
+                continue
+            prev = doc[i - 1]
+            token.is_sent_start = bool(
+                prev.text in _SENT_END or "\n" in prev.text or "\n" in prev.whitespace_
+                or (prev.text in "”」』)" and i >= 2 and doc[i - 2].text in _SENT_END)
+            )
+        return doc
+
+
+# ------------------------------------------------------------------------------------------
+# Gazetteer
+
+
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+# A name that needs context fires when one of these follows it (公司, 集团 …) or when the same
+# entity was also found through an unambiguous name in the document.
+_COMPANY_CONTEXT = ("公司", "集团", "股份", "科技", "银行", "控股", "汽车", "电子", "证券")
+
+
+def spacing_variants(name: str) -> set[str]:
+    """The name with and without the space ITHome puts between Chinese and Latin or digits."""
+    compact = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])\s+(?=[\u3400-\u9fff])", "", name)
+    spaced = re.sub(r"(?<=[\u3400-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[\u3400-\u9fff])", " ", compact)
+    return {name, compact, spaced}
+
+
+def _fold(text: str) -> str:
+    """Lower-case without changing the length, so offsets stay valid."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+@Language.factory(
+    "kg_gazetteer",
+    requires=["token.is_sent_start"],
+    assigns=["doc.ents"],
+    default_config={"gazetteer_dir": None, "teach_segmenter": True, "min_length": 2},
+)
+def make_gazetteer_ruler(
+    nlp: Language, name: str, *, gazetteer_dir: str | None, teach_segmenter: bool, min_length: int
+) -> "GazetteerRuler":
+    """Tag the names of known companies, places and products."""
+    return GazetteerRuler(nlp, load_gazetteer(gazetteer_dir), teach_segmenter=teach_segmenter, min_length=min_length)
+
+
+class GazetteerRuler:
+    def __init__(self, nlp: Language, gazetteer: Gazetteer, *, teach_segmenter: bool = True, min_length: int = 2) -> None:
+        self.gazetteer = gazetteer
+        self.automaton = ahocorasick.Automaton()
+        table: dict[str, list[Entry]] = {}
+        for surface, entry in gazetteer.surfaces():
+            for variant in spacing_variants(surface):
+                if len(variant) < min_length or (variant.isascii() and len(variant) < 2):
+                    continue
+                table.setdefault(_fold(variant), []).append(entry)
+        for word, entries in table.items():
+            self.automaton.add_word(word, (word, tuple(dict.fromkeys(entries))))
+        if table:
+            self.automaton.make_automaton()
+        if teach_segmenter:
+            words = {v for v in table if not v.isascii() and " " not in v}
+            teach = getattr(nlp.tokenizer, "add_words", None)
+            if teach is not None:
+                teach(words)
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(self.automaton):
+            return doc
+        text = _fold(doc.text)
+        candidates: list[tuple[Span, EntInfo]] = []
+        found_keys: set[str] = set()
+        pending: list[tuple[Span, Entry]] = []
+        for end_idx, (word, entries) in self.automaton.iter(text):
+            start, end = end_idx - len(word) + 1, end_idx + 1
+            if not self._word_boundaries(doc.text, start, end):
+                continue
+            span = doc.char_span(start, end, alignment_mode="strict")
+            if span is None:
+                continue  # the segmenter disagrees: 小米 inside 小米粥
+            entry = self._choose(entries)
+            span = Span(doc, span.start, span.end, label=entry.kind, kb_id=entry.key)
+            if entry.needs_context:
+                pending.append((span, entry))
+                continue
+            found_keys.add(entry.key)
+            candidates.append((span, EntInfo("gazetteer", 0.95, entry.key, entry.subtype)))
+        for span, entry in pending:
+            if entry.key in found_keys or self._has_context(doc, span, entry):
+                candidates.append((span, EntInfo("gazetteer.context", 0.8, entry.key, entry.subtype)))
+        add_entities(doc, candidates)
+        return doc
+
+    @staticmethod
+    def _word_boundaries(text: str, start: int, end: int) -> bool:
+        # Latin names must not be glued to more Latin letters or digits (AMD in AMDX).
+        if _LATIN_OR_DIGIT.match(text[start]) and start > 0 and _LATIN_OR_DIGIT.match(text[start - 1]):
+            return False
+        if _LATIN_OR_DIGIT.match(text[end - 1]) and end < len(text) and _LATIN_OR_DIGIT.match(text[end]):
+            return False
+        return True
+
+    @staticmethod
+    def _choose(entries: tuple[Entry, ...]) -> Entry:
+        # Companies before products before places; unambiguous before ambiguous; higher levels first.
+        level_rank = {"country": 0, "province": 1, "city": 2, "region": 2, "world_city": 3, "zone": 3, "county": 4, "town": 5}
+        kind_rank = {"Company": 0, "Product": 1, "Site": 2}
+        return min(entries, key=lambda e: (e.needs_context, kind_rank[e.kind], level_rank.get(e.level, 9), e.key))
+
+    @staticmethod
+    def _has_context(doc: Doc, span: Span, entry: Entry) -> bool:
+        after = doc.text[span.end_char: span.end_char + 2]
+        if entry.kind == "Company":
+            return after.startswith(_COMPANY_CONTEXT)
+        if entry.kind == "Site":
+            return after[:1] in {"省", "市", "县", "区"}
+        return False
+
+
+# ------------------------------------------------------------------------------------------
+# Tokenizer
+
+
+@registry.tokenizers("kg.jieba_tokenizer.v1")
+def create_jieba_tokenizer(pos: bool = True, hmm: bool = True):
+    """Config entry point: ``[nlp.tokenizer] @tokenizers = "kg.jieba_tokenizer.v1"``."""
+
+    def factory(nlp: Language) -> "JiebaTokenizer":
+        return JiebaTokenizer(nlp.vocab, pos=pos, hmm=hmm)
+
+    return factory
+
+
+class JiebaTokenizer:
+    """A jieba tokenizer with its own dictionary, so teaching it names has no global effect.
+
+    With ``pos=True`` it also stores jieba's part-of-speech tags in ``token.tag_``.
+    """
+
+    def __init__(self, vocab, *, pos: bool = True, hmm: bool = True) -> None:
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        self.vocab = vocab
+        self.pos = pos
+        self.hmm = hmm
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self._posseg = jieba.posseg.POSTokenizer(self._jieba)
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Teach the segmenter these words (gazetteer names), keeping known words as they are."""
+        freq = self._jieba.FREQ
+        for word in sorted(words):
+            if freq.get(word, 0) == 0:
+                self._jieba.add_word(word, freq=self._jieba.suggest_freq(word, tune=False), tag="nz")
+
+    def __call__(self, text: str) -> Doc:
+        from spacy.util import get_words_and_spaces
+
+        if self.pos:
+            pairs = [(w.word, w.flag) for w in self._posseg.cut(text, HMM=self.hmm) if w.word]
+            words = [w for w, _ in pairs]
+            tags = [t for _, t in pairs]
+        else:
+            words = [w for w in self._jieba.cut(text, HMM=self.hmm) if w]
+            tags = None
+        out_words, spaces = get_words_and_spaces(words, text)
+        doc = Doc(self.vocab, words=out_words, spaces=spaces)
+        if tags is not None:
+            # spaCy folds single spaces into the previous token: align on the non-space words
+            queue = iter((w, t) for w, t in zip(words, tags) if not w.isspace())
+            for token in doc:
+                if token.is_space:
+                    token.tag_ = "x"
+                    continue
+                word, tag = next(queue, ("", "x"))
+                token.tag_ = tag if word == token.text else "x"
+        return doc
+
+    def to_bytes(self, **kwargs) -> bytes:  # spaCy serialisation hooks: nothing to save
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> "JiebaTokenizer":
+        return self
+
+    def to_disk(self, path, **kwargs) -> None:
+        return None
+
+    def from_disk(self, path, **kwargs) -> "JiebaTokenizer":
+        return self
+
+
+def norm_surface(text: str) -> str:
+    """Alias of :func:`kg.normalize.norm_key`, re-exported for component users."""
+    return norm_key(text)

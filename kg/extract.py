@@ -1,0 +1,138 @@
+"""From a tagged spaCy Doc to mentions, entities, relations and figures (plain dataclasses).
+
+:func:`extract` runs the pipeline on a :class:`~kg.model.Document` and returns an
+:class:`~kg.model.Extraction`: mentions grouped into one :class:`~kg.model.DocEntity` per thing,
+the relations the sentences state (see :mod:`kg.relations`) and the figures they report (see
+:mod:`kg.figures`).
+
+Example:
+    >>> from kg.model import Document
+    >>> doc = Document(doc_id="d", path="d.txt", text="寒武纪与招商银行合作。", content_hash="0")
+    >>> sorted(e.label for e in extract(doc).entities)
+    ['寒武纪', '招商银行']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .components import ent_info
+from .gazetteer import load_gazetteer
+from .model import DocEntity, Document, Extraction, Mention
+from .nlp import load_pipeline
+from .normalize import norm_key
+
+# 中科寒武纪科技股份有限公司（以下简称“寒武纪”） and 格芯（GlobalFoundries）
+_SHORT_FORM = re.compile(r"^[（(]\s*(?:以下)?(?:简称|下称)\s*[“\"「『]?([^”\"」』）)]{1,20})[”\"」』]?\s*[）)]")
+_ENGLISH_ALIAS = re.compile(r"^[（(]\s*([A-Za-z][A-Za-z0-9 .&\-]{1,40}?)\s*[）)]")
+
+
+def sentences_of(doc: Doc) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each non-empty sentence, whitespace trimmed."""
+    out = []
+    for sent in doc.sents:
+        text = sent.text
+        lead = len(text) - len(text.lstrip())
+        trail = len(text.rstrip())
+        if trail > lead:
+            out.append((sent.start_char + lead, sent.start_char + trail))
+    return out
+
+
+def mentions_of(doc: Doc) -> list[Mention]:
+    """One :class:`Mention` per entity span in ``doc.ents``."""
+    out = []
+    for ent in doc.ents:
+        info = ent_info(doc, ent)
+        out.append(Mention(
+            start=ent.start_char, end=ent.end_char, text=ent.text, kind=ent.label_, rule=info.rule,
+            confidence=info.confidence, key=info.key or None, subtype=info.subtype or None,
+        ))
+    return out
+
+
+def group_mentions(text: str, mentions: Iterable[Mention]) -> list[DocEntity]:
+    """Group mentions into document entities: by gazetteer key, else by normalised name.
+
+    Aliases introduced in the text (``（以下简称“寒武纪”）``, an English name in brackets) join
+    the entity they follow.
+    """
+    gaz = load_gazetteer()
+    mentions = sorted(mentions, key=lambda m: (m.start, m.end))
+    groups: dict[tuple[str, str], DocEntity] = {}
+    alias_of: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def group_key(m: Mention) -> tuple[str, str]:
+        k = (m.kind, m.key) if m.key else (m.kind, "~" + norm_key(m.text))
+        return alias_of.get((m.kind, "~" + norm_key(m.text)), k)
+
+    for m in mentions:
+        key = group_key(m)
+        ent = groups.get(key)
+        if ent is None:
+            entry = gaz.get(m.kind, m.key) if m.key else None
+            ent = DocEntity(local_id=f"e{len(groups)}", kind=m.kind, label=entry.name if entry else m.text,
+                            key=m.key, subtype=m.subtype)
+            groups[key] = ent
+        ent.mentions.append(m)
+        if ent.subtype is None and m.subtype:
+            ent.subtype = m.subtype
+        # an alias defined right after this mention
+        tail = text[m.end: m.end + 40]
+        for pattern in (_SHORT_FORM, _ENGLISH_ALIAS):
+            found = pattern.match(tail)
+            if found:
+                alias = found.group(1).strip()
+                ent.aliases.add(alias)
+                alias_of[(m.kind, "~" + norm_key(alias))] = key
+    return list(groups.values())
+
+
+def extract(document: Document, nlp: Language | None = None) -> Extraction:
+    """Run the NLP pipeline on ``document`` and collect entities, relations and figures."""
+    from .figures import find_figures
+    from .relations import find_relations
+
+    nlp = nlp or load_pipeline()
+    doc = nlp(document.text)
+    return extract_from_doc(document, doc, find_relations=find_relations, find_figures=find_figures)
+
+
+def extract_from_doc(document: Document, doc: Doc, *, find_relations=None, find_figures=None) -> Extraction:
+    """Build the :class:`Extraction` of an already processed spaCy ``doc``."""
+    result = Extraction(doc=document, sentences=sentences_of(doc))
+    result.entities = group_mentions(document.text, mentions_of(doc))
+    if find_relations is not None:
+        result.relations = find_relations(result)
+    if find_figures is not None:
+        result.figures = find_figures(result)
+    customers = {r.object for r in result.relations if r.predicate in {"hasCustomer", "supplierOf"}}
+    for ent in result.entities:
+        ent.customer = ent.local_id in customers
+    return result
+
+
+def to_gold_format(extraction: Extraction) -> dict:
+    """The extraction in the JSON shape of the gold annotations (for ``kg eval``)."""
+    names = {e.local_id: e.label for e in extraction.entities}
+    return {
+        "doc": extraction.doc.path,
+        "entities": [
+            {"name": e.label, "aliases": sorted(set(e.surfaces) - {e.label}), "type": e.kind,
+             "customer": e.customer}
+            for e in extraction.entities
+        ],
+        "relations": [
+            {"subject": names[r.subject], "predicate": r.predicate, "object": names[r.object],
+             "evidence": extraction.doc.text[r.sentence_start: r.sentence_end]}
+            for r in extraction.relations
+        ],
+        "facts": [
+            {"subject": names[f.subject], "kind": f.kind, "value": f.surface, "period": f.period}
+            for f in extraction.figures
+        ],
+    }

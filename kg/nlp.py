@@ -1,0 +1,37 @@
+"""Build the spaCy pipeline from ``kg/data/pipeline.cfg``.
+
+Example:
+    >>> nlp = load_pipeline()
+    >>> nlp.pipe_names
+    ['kg_sentences', 'kg_gazetteer', 'kg_patterns', 'kg_fallback']
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.util import load_config, load_model_from_config
+
+from . import components as _components  # noqa: F401  (registers the factories)
+from . import patterns as _patterns  # noqa: F401
+from .errors import ConfigError
+from .resources import resource_path
+
+
+def default_config_path() -> Path:
+    return resource_path("data", "pipeline.cfg")
+
+
+@functools.lru_cache(maxsize=2)
+def load_pipeline(config: str | None = None) -> Language:
+    """The kg pipeline, built once per process from ``config`` (default: the bundled one)."""
+    path = Path(config) if config else default_config_path()
+    if not path.exists():
+        raise ConfigError(f"pipeline config not found: {path}")
+    try:
+        cfg = load_config(path)
+        return load_model_from_config(cfg, auto_fill=True, validate=True)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot build the pipeline from {path}: {exc}") from exc

@@ -1,0 +1,117 @@
+"""Entity resolution: one entity per real-world thing across the whole corpus.
+
+Document entities are merged when they share a gazetteer key (寒武纪 = 中科寒武纪 = Cambricon),
+or, for names no list knows, the same normalised name (NFKC, no spaces, case-folded, legal suffix
+dropped). Entities of different types never merge. Every merge is recorded with its reason, so it
+can be explained and undone.
+
+Example:
+    >>> from kg.model import DocEntity
+    >>> a = DocEntity("e0", "Company", "卫蓝新能源")
+    >>> b = DocEntity("e0", "Company", "卫蓝 新能源")
+    >>> r = resolve({"d1": [a], "d2": [b]})
+    >>> r.key_of("d1", "e0") == r.key_of("d2", "e0")
+    True
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .gazetteer import Gazetteer, load_gazetteer
+from .model import DocEntity
+from .normalize import norm_key, strip_legal_suffix
+
+
+@dataclass
+class Entity:
+    """A resolved, corpus-wide entity."""
+
+    kind: str
+    key: str  # gazetteer key, or "~" + normalised name
+    label: str
+    label_en: str = ""
+    aliases: set[str] = field(default_factory=set)
+    qid: str = ""
+    subtype: str = ""
+    known: bool = False  # from a gazetteer
+    documents: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Resolution:
+    """Entities by (kind, key), the key of every document entity, and the merge log."""
+
+    entities: dict[tuple[str, str], Entity] = field(default_factory=dict)
+    assignment: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    merges: list[dict] = field(default_factory=list)
+
+    def key_of(self, doc_id: str, local_id: str) -> tuple[str, str]:
+        return self.assignment[(doc_id, local_id)]
+
+    def entity_of(self, doc_id: str, local_id: str) -> Entity:
+        return self.entities[self.assignment[(doc_id, local_id)]]
+
+
+def name_key(kind: str, name: str) -> str:
+    """Canonical key of a name that no gazetteer knows."""
+    base = strip_legal_suffix(name) if kind == "Company" else name
+    return "~" + norm_key(base)
+
+
+def entity_key(ent: DocEntity, gaz: Gazetteer) -> tuple[tuple[str, str], str]:
+    """(kind, key) for a document entity, and the reason for it."""
+    if ent.key:
+        return (ent.kind, ent.key), "gazetteer key"
+    for surface in sorted({ent.label, *ent.aliases, *(m.text for m in ent.mentions)}):
+        matches = [e for e in gaz.find(surface) if e.kind == ent.kind]
+        if len(matches) == 1:  # only an unambiguous gazetteer name may decide
+            return (ent.kind, matches[0].key), f"alias {surface!r} is a known name"
+        base = strip_legal_suffix(surface) if ent.kind == "Company" else surface
+        matches = [e for e in gaz.find(base) if e.kind == ent.kind]
+        if base != surface and len(matches) == 1:
+            return (ent.kind, matches[0].key), f"{surface!r} without its legal suffix is a known name"
+    return (ent.kind, name_key(ent.kind, ent.label)), "same normalised name"
+
+
+def resolve(doc_entities: dict[str, list[DocEntity]], gazetteer: Gazetteer | None = None) -> Resolution:
+    """Resolve the entities of every document (``{doc_id: [DocEntity]}``), deterministically."""
+    gaz = gazetteer or load_gazetteer()
+    res = Resolution()
+    surfaces: dict[tuple[str, str], Counter] = {}
+    reasons: dict[tuple[str, str], set[str]] = {}
+    for doc_id in sorted(doc_entities):
+        for ent in doc_entities[doc_id]:
+            key, reason = entity_key(ent, gaz)
+            res.assignment[(doc_id, ent.local_id)] = key
+            counter = surfaces.setdefault(key, Counter())
+            for m in ent.mentions:
+                counter[m.text] += 1
+            for alias in ent.aliases:
+                counter[alias] += 0
+            counter[ent.label] += 0
+            reasons.setdefault(key, set()).add(reason)
+            record = res.entities.get(key)
+            if record is None:
+                record = res.entities[key] = Entity(kind=key[0], key=key[1], label=ent.label)
+            record.documents.add(doc_id)
+            if ent.subtype and not record.subtype:
+                record.subtype = ent.subtype
+    for key, record in res.entities.items():
+        entry = gaz.get(*key)
+        counter = surfaces[key]
+        if entry is not None:
+            record.label, record.label_en, record.qid, record.known = entry.name, entry.name_en, entry.qid, True
+            record.subtype = record.subtype or entry.subtype
+        else:
+            # most frequent surface form; ties: the shortest, then the first in code-point order
+            record.label = min(counter, key=lambda s: (-counter[s], len(s), s))
+        record.aliases = {s for s in counter if s != record.label and s != record.label_en}
+        if len(counter) > 1 or len(record.documents) > 1:
+            res.merges.append({
+                "kind": key[0], "key": key[1], "label": record.label,
+                "surfaces": sorted(counter), "documents": sorted(record.documents),
+                "reasons": sorted(reasons[key]),
+            })
+    return res
