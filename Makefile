@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/kg query customers_of --param company=寒武纪 --out $(OUT)
 
 test: $(STAMP)
+	-@bash .ci/system-deps > $(VENV)/system-deps.log 2>&1 || echo "some system tools could not be installed; see $(VENV)/system-deps.log"
 	$(BIN)/python -m pytest -q
 
 gazetteers: $(STAMP)

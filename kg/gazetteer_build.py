@@ -45,8 +45,9 @@ Places (county, zone, town and world-city rows; provinces, prefecture cities and
 countries are only flagged by hand):
 
 * single-character names and generic names (城区, 郊区, 新区, 开发区, 高新区 ...);
-* names that jieba's dictionary knows as a frequent word: frequency >= ``FREQ_COMMON``
-  whatever the tag, or >= ``FREQ_NONPLACE`` when the tag is not a place tag (``ns``);
+* names that jieba's dictionary knows as a frequent ordinary word: never when jieba tags
+  it as a place (``ns``); frequency >= ``FREQ_COMMON`` for proper-name tags (nr, nz, j);
+  frequency >= ``FREQ_NONPLACE`` for any other tag (n, v, a ...: 资源, 合作, 成功, 比如);
 * short names shared by several rows of the same level (鼓楼, 朝阳区 ...);
 * short names that are also a company short name (长安).
 
@@ -95,8 +96,9 @@ SUBTYPES = {"Chip", "AcceleratorCard", "Platform", "Device", "Software", "Vehicl
 SECTORS = {"semiconductors", "ai_chips", "cloud_internet", "telecom", "ev_battery", "automotive",
            "consumer_electronics", "banking", "investment", "media", "other"}
 
-FREQ_COMMON = 1000      # jieba frequency above which any word counts as an ordinary word
-FREQ_NONPLACE = 300     # ... and above which a word not tagged as a place name does
+FREQ_COMMON = 1500      # jieba frequency above which a word tagged nr/nz/j is an ordinary word
+FREQ_NONPLACE = 300     # ... and above which a common-noun/verb/adjective word is one
+NAME_TAGS = {"nr", "nrt", "nrfg", "nz", "j"}
 
 MUNICIPALITIES = {"11", "12", "31", "50"}
 SPECIAL_REGIONS = {"71": "TW", "81": "HK", "82": "MO"}
@@ -106,7 +108,7 @@ GENERIC_PLACE_NAMES = {
     "市中", "市中区", "园区", "工业园", "工业园区", "中心", "城关", "城中", "城东", "城西", "城南",
     "城北", "东区", "西区", "南区", "北区", "中区", "河东", "河西", "江北", "江南", "江东", "新市",
     "老城", "新华", "和平", "长安", "平安", "太平", "东方", "红旗", "光明", "先锋", "白云", "青山",
-    "大同", "永安", "安全", "新兴", "胜利", "友谊", "团结", "前进", "解放", "向阳", "东风", "五一",
+    "大同", "永安", "安全", "新兴", "胜利", "友谊", "团结", "前进", "解放", "向阳", "东风", "五一", "凤凰",
 }
 GENERIC_COMPANY_WORDS = {
     "国际", "全国", "股份", "集团", "控股", "实业", "发展", "科技", "技术", "电子",
@@ -215,7 +217,11 @@ class WordStats:
     def is_common_word(self, word: str) -> bool:
         f = self.freq.get(word, 0)
         tag = self.tags.get(word, "")
-        return f >= FREQ_COMMON or (f >= FREQ_NONPLACE and not tag.startswith("ns"))
+        if tag.startswith("ns"):
+            return False                       # jieba knows it as a place name
+        if tag in NAME_TAGS:
+            return f >= FREQ_COMMON            # proper-name tags: only very frequent ones
+        return f >= FREQ_NONPLACE
 
     def cut(self, text: str) -> list[str]:
         return [t for t in self._jieba.lcut(text, HMM=False) if t.strip()]
@@ -240,7 +246,7 @@ def build_admin_places(shared: Path) -> dict[str, dict]:
         if deep == 1 and pid in MUNICIPALITIES:      # 北京市 under 北京: use the province row
             skipped_parent[rid] = pid
             continue
-        if deep == 2 and rid == pid + "00":          # filler child of 东莞, 儋州 ...
+        if deep == 2 and rid in (pid + "00", pid + "000"):   # filler child of 东莞, 仙桃 ...
             continue
         prov = rid[:2]
         country = SPECIAL_REGIONS.get(prov, "CN")

@@ -37,3 +37,16 @@ def seed_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("seed-out")
     graph = kg.build([SEEDS], out=out, validate=True)
     return graph, out
+
+
+def require_tool(path_or_name: str, why: str) -> str:
+    """The path of a system tool; skip the test when missing (fail under KG_REQUIRE_SYSTEM=1)."""
+    import shutil
+
+    found = shutil.which(path_or_name) or (path_or_name if Path(path_or_name).exists() else None)
+    if found:
+        return found
+    message = f"{path_or_name} is not installed ({why}); run `bash .ci/system-deps` as root"
+    if os.environ.get("KG_REQUIRE_SYSTEM") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
