@@ -52,8 +52,10 @@ countries are only flagged by hand):
 * short names that are also a company short name (长安).
 
 Short forms that collide across levels stay with the higher level only (西安 is the
-city; the two 西安区 keep their full names).  Order: country, region, province, city,
-county, zone, world city, town.
+city; the two 西安区 keep their full names).  Order: country, province, city, region,
+county, zone, world city, town.  A foreign region/city that shares a name with a Chinese
+city (德州 = Texas / 德州市) keeps it too, and both rows need context.  NBS zone rows whose
+name repeats a curated or administrative row are dropped.
 
 A-share companies: the normalised short name is flagged when it is a frequent jieba word
 (>= ``FREQ_NONPLACE``), when it is entirely made of generic industry or place words
@@ -90,7 +92,7 @@ PLACE_COLS = ["key", "name", "aliases", "level", "parent_key", "country", "needs
 PRODUCT_COLS = ["key", "name", "aliases", "name_en", "developer_key", "subtype", "needs_context"]
 LINE_COLS = ["line", "developer_key", "subtype"]
 
-PLACE_LEVELS = ("country", "region", "province", "city", "county", "zone", "world_city", "town")
+PLACE_LEVELS = ("country", "province", "city", "region", "county", "zone", "world_city", "town")
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(PLACE_LEVELS)}
 SUBTYPES = {"Chip", "AcceleratorCard", "Platform", "Device", "Software", "Vehicle", "Other"}
 SECTORS = {"semiconductors", "ai_chips", "cloud_internet", "telecom", "ev_battery", "automotive",
@@ -100,7 +102,7 @@ FREQ_COMMON = 1500      # jieba frequency above which a word tagged nr/nz/j is a
 FREQ_NONPLACE = 300     # ... and above which a common-noun/verb/adjective word is one
 NAME_TAGS = {"nr", "nrt", "nrfg", "nz", "j"}
 
-MUNICIPALITIES = {"11", "12", "31", "50"}
+MUNICIPALITIES = {"11", "12", "31", "50", "81", "82"}   # + 香港, 澳门
 SPECIAL_REGIONS = {"71": "TW", "81": "HK", "82": "MO"}
 
 GENERIC_PLACE_NAMES = {
@@ -372,6 +374,9 @@ def build_world(shared: Path) -> dict[str, dict]:
             country = out[key]["country"]
             for city in [capital, *others]:
                 city = nfkc(city)
+                if city in WORLD_CITY_IS_COUNTRY_ALIAS:
+                    out[key]["aliases"].add(city)
+                    continue
                 if not city or city == short:
                     continue
                 ckey = f"world-city-{pinyin_slug(city)}"
@@ -380,6 +385,21 @@ def build_world(shared: Path) -> dict[str, dict]:
                 out[ckey] = _mk_place(ckey, city, (), "world_city", key, country,
                                       source="world_location")
     return out
+
+
+WORLD_CITY_IS_COUNTRY_ALIAS = {"巴新"}       # listed as a city in world_location.txt
+
+
+def drop_redundant_zones(places: dict[str, dict]) -> None:
+    """NBS zone rows that repeat a curated or administrative name are dropped."""
+    taken: dict[str, str] = {}
+    for key, p in sorted(places.items(), key=lambda kv: (kv[1]["source"] == "nbs", len(kv[0]), kv[0])):
+        surfaces = {surface_key(p["name"])} | {surface_key(a) for a in p["aliases"]}
+        if p["source"] == "nbs" and surface_key(p["name"]) in taken:
+            places.pop(key)
+            continue
+        for s in surfaces:
+            taken.setdefault(s, key)
 
 
 def apply_curated_places(places: dict[str, dict], rows: list[dict], kind: str) -> None:
@@ -417,6 +437,11 @@ def resolve_place_collisions(places: dict[str, dict], words: WordStats,
             continue
         best = min(LEVEL_RANK[places[k]["level"]] for k in keys)
         top = [k for k in keys if LEVEL_RANK[places[k]["level"]] == best]
+        top_countries = {places[k]["country"] for k in top}
+        # a foreign place and a Chinese one with the same name (德州 = Texas / 德州市) are
+        # both kept and both need context; within one country the higher level wins.
+        top += [k for k in keys if k not in top and places[k]["country"] not in top_countries
+                and places[k]["level"] in ("region", "world_city", "country", "city", "province")]
         for k in keys:
             p = places[k]
             if k not in top:
@@ -450,6 +475,7 @@ def build_places(shared: Path, curated: Path, words: WordStats,
     places.update(build_world(shared))
     apply_curated_places(places, read_tsv(curated / "world_places.tsv"), "world")
     apply_curated_places(places, read_tsv(curated / "zones.tsv"), "zone")
+    drop_redundant_zones(places)
     resolve_place_collisions(places, words, company_names)
     return places
 
