@@ -113,6 +113,9 @@ class Sentences:
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 # A name that needs context fires when one of these follows it (公司, 集团 …) or when the same
 # entity was also found through an unambiguous name in the document.
+_LOCATIVE_CUES = ("在", "于", "位于", "地处", "落户", "进入", "赴", "至", "到")
+_FACILITY_WORDS = ("智能计算中心", "智算中心", "计算中心", "数据中心", "超算中心", "工厂", "基地", "产业园",
+                   "园区", "科技园", "工业园", "研发中心", "新区", "高新区", "开发区")
 _COMPANY_CONTEXT = ("公司", "集团", "股份", "科技", "银行", "控股", "汽车", "电子", "证券")
 
 
@@ -151,8 +154,12 @@ class GazetteerRuler:
                 if len(variant) < min_length or (variant.isascii() and len(variant) < 2):
                     continue
                 table.setdefault(_fold(variant), []).append(entry)
+        base_freq = getattr(getattr(nlp.tokenizer, "_jieba", None), "FREQ", {})
+        base_tags = getattr(getattr(nlp.tokenizer, "_posseg", None), "word_tag_tab", {})
         for word, entries in table.items():
-            self.automaton.add_word(word, (word, tuple(dict.fromkeys(entries))))
+            entries = tuple(dict.fromkeys(entries))
+            ambiguous = tuple(e for e in entries if self._surface_needs_context(word, e, base_freq, base_tags))
+            self.automaton.add_word(word, (word, entries, ambiguous))
         if table:
             self.automaton.make_automaton()
         if teach_segmenter:
@@ -161,6 +168,23 @@ class GazetteerRuler:
             if teach is not None:
                 teach(words)
 
+    @staticmethod
+    def _surface_needs_context(surface: str, entry: Entry, freq: dict, tags: dict | None = None) -> bool:
+        """Whether this name of the entry may only fire with supporting context.
+
+        An entry flagged ``needs_context`` is ambiguous through its short forms (理想 for
+        理想汽车), not through its full names; county-level short names of two characters
+        (大关, 青龙) are ordinary words often enough to always need context.
+        """
+        short = len(surface) <= 2 or freq.get(surface, 0) >= 300
+        if entry.kind == "Site" and entry.level in {"county", "town"} and len(surface) <= 2:
+            return True
+        # a place name that is mostly an ordinary word (合作 is also 合作市)
+        if entry.kind == "Site" and entry.level not in {"country", "province"} and freq.get(surface, 0) >= 300 \
+                and not (tags or {}).get(surface, "ns").startswith("ns"):
+            return True
+        return entry.needs_context and short
+
     def __call__(self, doc: Doc) -> Doc:
         if not len(self.automaton):
             return doc
@@ -168,22 +192,25 @@ class GazetteerRuler:
         candidates: list[tuple[Span, EntInfo]] = []
         found_keys: set[str] = set()
         pending: list[tuple[Span, Entry]] = []
-        for end_idx, (word, entries) in self.automaton.iter(text):
+        for end_idx, (word, entries, ambiguous) in self.automaton.iter(text):
             start, end = end_idx - len(word) + 1, end_idx + 1
             if not self._word_boundaries(doc.text, start, end):
                 continue
             span = doc.char_span(start, end, alignment_mode="strict")
             if span is None:
                 continue  # the segmenter disagrees: 小米 inside 小米粥
-            entry = self._choose(entries)
+            entry = self._choose(entries, ambiguous)
             span = Span(doc, span.start, span.end, label=entry.kind, kb_id=entry.key)
-            if entry.needs_context:
+            if entry in ambiguous:
                 pending.append((span, entry))
                 continue
             found_keys.add(entry.key)
             candidates.append((span, EntInfo("gazetteer", 0.95, entry.key, entry.subtype)))
+        accepted_ends = {span.end_char: span.label_ for span, _ in candidates}
+        accepted_starts = {span.start_char: span.label_ for span, _ in candidates}
         for span, entry in pending:
-            if entry.key in found_keys or self._has_context(doc, span, entry):
+            if (entry.key in found_keys or self._has_context(doc, span, entry)
+                    or self._enumerated_with(doc, span, entry, accepted_ends, accepted_starts)):
                 candidates.append((span, EntInfo("gazetteer.context", 0.8, entry.key, entry.subtype)))
         add_entities(doc, candidates)
         return doc
@@ -198,19 +225,50 @@ class GazetteerRuler:
         return True
 
     @staticmethod
-    def _choose(entries: tuple[Entry, ...]) -> Entry:
-        # Companies before products before places; unambiguous before ambiguous; higher levels first.
+    def _choose(entries: tuple[Entry, ...], ambiguous: tuple[Entry, ...] = ()) -> Entry:
+        # Unambiguous before ambiguous; companies before products before places; higher levels first.
         level_rank = {"country": 0, "province": 1, "city": 2, "region": 2, "world_city": 3, "zone": 3, "county": 4, "town": 5}
         kind_rank = {"Company": 0, "Product": 1, "Site": 2}
-        return min(entries, key=lambda e: (e.needs_context, kind_rank[e.kind], level_rank.get(e.level, 9), e.key))
+        return min(entries, key=lambda e: (e in ambiguous, kind_rank[e.kind], level_rank.get(e.level, 9), e.key))
 
-    @staticmethod
-    def _has_context(doc: Doc, span: Span, entry: Entry) -> bool:
-        after = doc.text[span.end_char: span.end_char + 2]
+    def _has_context(self, doc: Doc, span: Span, entry: Entry) -> bool:
+        after = doc.text[span.end_char: span.end_char + 6]
         if entry.kind == "Company":
             return after.startswith(_COMPANY_CONTEXT)
         if entry.kind == "Site":
-            return after[:1] in {"省", "市", "县", "区"}
+            before = doc.text[max(0, span.start_char - 6): span.start_char]
+            prev = doc[span.start - 1].text if span.start > 0 else ""
+            if after[:1] in {"省", "市", "县", "区"} or prev in _LOCATIVE_CUES:
+                return True
+            if after.startswith(_FACILITY_WORDS):
+                return True
+            # 江苏昆山, 北京房山: preceded by the place it lies in
+            parent = self.gazetteer.get("Site", entry.parent_key)
+            while parent is not None:
+                if any(before.endswith(name) for name in parent.surfaces):
+                    return True
+                parent = self.gazetteer.get("Site", parent.parent_key)
+        return False
+
+    @staticmethod
+    def _enumerated_with(doc: Doc, span: Span, entry: Entry, ends: dict, starts: dict) -> bool:
+        """True when the name stands in an enumeration with known names of its type (戴尔、惠普和联想)."""
+        text = doc.text
+        before = text[max(0, span.start_char - 3): span.start_char].rstrip()
+        for sep in ("、", "和", "与", "及", "以及"):
+            if before.endswith(sep):
+                pos = span.start_char - (len(text[: span.start_char]) - len(text[: span.start_char].rstrip())) - len(sep)
+                pos = len(text[:pos].rstrip())
+                if ends.get(pos) == entry.kind:
+                    return True
+        after = text[span.end_char: span.end_char + 3]
+        stripped = after.lstrip()
+        for sep in ("、", "和", "与", "及"):
+            if stripped.startswith(sep):
+                pos = span.end_char + (len(after) - len(stripped)) + len(sep)
+                pos += len(text[pos:]) - len(text[pos:].lstrip())
+                if starts.get(pos) == entry.kind:
+                    return True
         return False
 
 

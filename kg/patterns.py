@@ -43,6 +43,7 @@ SPEC_PREFIXES = {
 }
 #: Single-letter-prefix codes that are too short to trust on their own (Q3, X4, H1, 5G …).
 _MIN_CODE_LEN = 4
+_SITE_WORDS = ("工厂", "新工厂", "新厂", "产线", "生产线", "厂", "晶圆厂", "基地")
 _UNIT_SUFFIX = re.compile(r"\d(nm|w|kw|gb|tb|mb|mhz|ghz|hz|mah|wh|kwh|tops|tflops|fps|k|p|mm|cm|v|a|g)$", re.I)
 _PRODUCT_NOUNS = (
     "芯片", "处理器", "加速卡", "智能卡", "显卡", "GPU", "CPU", "SoC", "手机", "平板", "笔记本",
@@ -64,15 +65,44 @@ def _is_spec_token(code: str) -> bool:
 
 # --- facilities, company suffixes, compound places -----------------------------------------
 
+_LOCATIVE_CUES = ("在", "于", "位于", "地处", "落户", "进入", "赴", "至", "到", "遍布")
+_ACTOR_CUES = ("被", "受", "受到")
+_PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", "工厂", "基地", "园区", "总部",
+                    "等", "等地", "各地", "一带", "周边", "附近", "片区", "新厂", "厂区", "州", "北部", "南部",
+                    "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
+_CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
+_QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "vn", "j", "eng", "m", "b", "an", "a", "d", "uj"}
+_GROUP_SUFFIXES = {"集团", "公司", "股份", "控股", "有限公司", "股份有限公司"}
+# a chip unit is usually a company of its own (比亚迪半导体); 英伟达汽车 or 阿里云智能 are business names
+_INDUSTRY_SUFFIXES = {"半导体", "微电子"}
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9](?: [A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9])*(?![A-Za-z0-9\-])")
+_LATIN_STOP = {"ceo", "cto", "cfo", "coo", "the", "inc", "ltd", "co", "corp", "app", "apps", "api", "cpu", "gpu",
+               "npu", "soc", "fpga", "asic", "mcu", "oled", "lcd", "amoled", "ltpo", "ltps", "igbt", "sic", "gan",
+               "dram", "nand", "ssd", "ai", "iot", "eda", "ip", "risc-v", "arm", "x86", "pc", "tv", "vr", "ar",
+               "ev", "suv", "it", "pdf", "ceo", "usb", "wifi", "wi-fi", "bluetooth", "linux", "rdma", "tcp", "http",
+               "https", "html", "chiplet", "podcast", "twitter", "semicon", "gtc", "ces", "mwc", "wwdc", "ifa",
+               "reuters", "bloomberg", "cnbc", "techcrunch", "omdia", "idc", "gartner", "semi", "ithome", "pro",
+               "max", "plus", "ultra", "mini", "lite", "air", "neo", "edge", "note", "go", "one", "new", "series"}
+_COMPANY_CUES_BEFORE = ("收购", "并购", "买下", "投资", "入股", "旗下", "公司", "子公司", "初创", "竞争对手", "对手",
+                        "合作伙伴", "客户", "供应商", "厂商")
+_COMPANY_CUES_AFTER = ("公司", "集团", "旗下", "创始人", "首席", "CEO", "宣布", "表示", "称")
+_PRODUCT_CUES_BEFORE = ("发布", "推出", "搭载", "采用", "基于", "上市", "型号", "系列")
+_ENUM_SEPARATORS = {"、", "和", "与", "及", "以及", "，"}
+#: Organisations that are not companies: governments, universities, courts, associations.
+ORG_HEADS = ("政府", "大学", "学院", "学校", "研究院", "研究所", "科学院", "中科院", "实验室", "协会", "联盟", "委员会",
+             "法院", "议院", "参议院", "众议院", "议会", "部", "局", "署", "厅", "委", "办公室", "交易所", "联交所",
+             "创业板", "科创板", "主板", "媒体", "杂志", "日报", "电视台", "网", "社", "基金会", "医院", "军", "党")
+
 FACILITY_SUFFIXES = (
     "智能计算中心", "人工智能计算中心", "智算中心", "超算中心", "计算中心", "数据中心", "云计算中心",
     "超级工厂", "工厂", "晶圆厂", "产业园", "科技园", "工业园", "基地", "园区", "研发中心",
     "研究院", "总部", "生产线", "产线", "厂区", "实验室",
 )
+_FACILITY_COORD = re.compile(r"(?:及|和|与)[\u3400-\u9fff]{0,4}?(?:基地|中心|园区|工厂|研究院)")
 COMPANY_SUFFIXES = (
     "股份有限公司", "有限责任公司", "有限公司", "公司", "集团", "科技", "银行", "股份", "电子",
-    "微电子", "半导体", "新能源", "汽车", "通信", "证券", "资本", "控股", "网络", "软件", "能源",
-    "智能", "光电", "材料", "电气", "动力", "信息", "传媒", "制药", "电器", "显示",
+    "微电子", "半导体", "新能源", "汽车", "通信", "证券", "资本", "控股", "光电", "电气", "传媒",
+    "制药", "电器",
 )
 #: Words that end a company-suffix pattern's name part: they are generic, not names.
 GENERIC_HEADS = {
@@ -83,11 +113,13 @@ GENERIC_HEADS = {
     "下游", "行业", "产业", "相关", "其他", "其它", "整车", "电池", "面板", "服务器", "手机", "云",
     "数据", "智能", "信息", "网络", "软件", "能源", "金融", "证券", "资本", "集团", "公司", "厂商",
     "企业", "初创", "创业", "独角兽", "运营商", "供应商", "制造商", "代工", "晶圆", "设备", "材料",
-    "显示", "光电", "电气", "动力", "传媒", "制药", "电器", "股份", "有限", "责任", "子公司",
+    "显示", "光电", "电气", "动力", "传媒", "制药", "电器", "股份", "有限", "责任", "子公司", "旗下",
+    "母公司", "分公司", "孙公司", "控股公司", "投资公司", "该", "其他", "这些", "那些", "所有", "不少",
 }
 _STOP_TAGS = {"p", "c", "u", "uj", "ul", "ug", "uz", "ud", "uv", "d", "r", "m", "q", "mq", "x",
               "w", "v", "vd", "vn", "ad", "a", "f", "t", "y", "e", "o", "zg", "k", "h", "l", "i", "s"}
 _CJK = re.compile(r"^[\u3400-\u9fffA-Za-z0-9·\-&]+$")
+_PROPER_TAGS = {"nr", "nrt", "nrfg", "nt", "nz", "ns", "j", "x"}
 
 
 def _name_tokens_before(doc: Doc, index: int, max_chars: int = 10, max_tokens: int = 4) -> int:
@@ -137,7 +169,7 @@ class Patterns:
                 r"(?<![A-Za-z0-9\u3400-\u9fff])?"
                 r"(" + "|".join(re.escape(n) for n in names) + r")"
                 r"\s?((?:[A-Z]{0,3}\d{1,5}[A-Za-z]{0,3}|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s?号)"
-                r"(?:\s?(?:Pro\+?|Max|Ultra|Plus|Lite|mini|SE|Gen\s?\d|[A-Z]\d?))?)(?![A-Za-z0-9])"
+                r"(?:\s?(?:Pro\+?|Max|Ultra|Plus|Lite|mini|SE|Gen\s?\d|[A-Z]\d?))*)(?![A-Za-z0-9])"
             )
         else:
             self._line_re = None
@@ -153,18 +185,129 @@ class Patterns:
         if self.facilities:
             add_entities(doc, self._facilities(doc), replace_inside=True)
         if self.company_suffixes:
+            self._extend_known_companies(doc)
             add_entities(doc, self._company_suffixes(doc), replace_inside=True)
+        add_entities(doc, self._latin_names(doc))
+        self._drop_place_qualifiers(doc)
         return doc
+
+    # 中国电动汽车制造商, 美国政府, 香港创业板: a place used as a qualifier is not a Site.
+    def _drop_place_qualifiers(self, doc: Doc) -> None:
+        keep: list[Span] = []
+        ents = list(doc.ents)
+        verdict: dict[int, bool] = {}
+        for idx in range(len(ents) - 1, -1, -1):
+            ent = ents[idx]
+            if ent.label_ != "Site" or ent_info(doc, ent).subtype == "Facility":
+                continue
+            prev = doc[ent.start - 1].text if ent.start > 0 else ""
+            nxt = doc[ent.end] if ent.end < len(doc) else None
+            # 位于中国重庆: a place right after a place continues a locative phrase
+            locative = prev in _LOCATIVE_CUES or (ent.start > 0 and doc[ent.start - 1].ent_type_ == "Site")
+            if prev in _ACTOR_CUES:
+                verdict[idx] = False  # 受到美国制裁: a government acting, not a place
+            elif nxt is None or nxt.is_space or nxt.is_punct or nxt.text in _PLACE_FOLLOWERS or nxt.ent_type_ == "Site":
+                verdict[idx] = True
+            elif locative and nxt.tag_ in {"v", "vn", "vd", "p", "c", "f", "uj"}:
+                verdict[idx] = True  # 在法国投资建厂, 位于纽约州北部的工厂
+            elif nxt.tag_ in _QUALIFIED_TAGS:
+                verdict[idx] = False  # 在香港创业板上市: even after 在, a place before a noun qualifies it
+            elif locative:
+                verdict[idx] = True
+            elif nxt.text in _CONJUNCTIONS and idx + 1 < len(ents) and ents[idx + 1].start == ent.end + 1:
+                verdict[idx] = verdict.get(idx + 1, True)  # 美国和亚洲供应商: as the last one goes
+            elif nxt.tag_.startswith("n"):
+                verdict[idx] = False
+            else:
+                verdict[idx] = True
+        for idx, ent in enumerate(ents):
+            if verdict.get(idx, True):
+                keep.append(ent)
+        if len(keep) != len(ents):
+            doc.ents = keep
+
+    # 比亚迪集团 is 比亚迪; 瑞萨半导体 and 比亚迪半导体 are companies of their own.
+    def _extend_known_companies(self, doc: Doc) -> None:
+        ents = list(doc.ents)
+        changed = False
+        for n, ent in enumerate(ents):
+            if ent.label_ != "Company" or ent.end >= len(doc):
+                continue
+            nxt = doc[ent.end]
+            if doc[ent.end - 1].whitespace_ or nxt.ent_type_:
+                continue
+            if nxt.text in _GROUP_SUFFIXES:
+                span = Span(doc, ent.start, ent.end + 1, label="Company", kb_id=ent.kb_id_)
+                info = ent_info(doc, ent)
+            elif nxt.text in _INDUSTRY_SUFFIXES:
+                span = Span(doc, ent.start, ent.end + 1, label="Company")
+                info = EntInfo("pattern.company_unit", 0.75, "", "")
+            else:
+                continue
+            doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = info
+            ents[n] = span
+            changed = True
+        if changed:
+            doc.ents = ents
+
+    # Latin names no list knows (Megaphone, Gimlet Media): typed by a nearby cue, or by the
+    # other members of the enumeration they stand in.
+    def _latin_names(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
+        out = []
+        text = doc.text
+        for m in _LATIN_NAME.finditer(text):
+            name = m.group(0)
+            if name.lower() in _LATIN_STOP or _is_spec_token(name) or len(name) < 3 or name.isupper():
+                continue
+            span = doc.char_span(m.start(), m.end(), alignment_mode="strict")
+            if span is None or any(t.ent_type_ for t in span):
+                continue
+            window_before = text[max(0, m.start() - 12): m.start()]
+            window_after = text[m.end(): m.end() + 8]
+            label = None
+            if any(c in window_before for c in _COMPANY_CUES_BEFORE) or window_after.lstrip().startswith(_COMPANY_CUES_AFTER):
+                label = "Company"
+            elif any(c in window_before for c in _PRODUCT_CUES_BEFORE) or window_after.lstrip().startswith(_PRODUCT_NOUNS):
+                label = "Product"
+            else:
+                label = self._enumeration_label(doc, span)
+            if label:
+                out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_name", 0.6)))
+        return out
+
+    @staticmethod
+    def _enumeration_label(doc: Doc, span: Span) -> str | None:
+        """The label of the known entities this span is enumerated with (A、B 和 C)."""
+        labels = []
+        for direction in (-1, 1):
+            i = span.start - 1 if direction < 0 else span.end
+            if 0 <= i < len(doc) and doc[i].text in _ENUM_SEPARATORS:
+                j = i + direction
+                while 0 <= j < len(doc) and doc[j].is_space:
+                    j += direction
+                if 0 <= j < len(doc) and doc[j].ent_type_:
+                    labels.append(doc[j].ent_type_)
+        return labels[0] if labels and len(set(labels)) == 1 else None
 
     # 江苏昆山, 西安沣东: adjacent places make one Site, keyed by the most specific part.
     def _compound_places(self, doc: Doc) -> None:
         ents = list(doc.ents)
         merged: list[Span] = []
         changed = False
+        gaz = load_gazetteer()
+
+        def level(span: Span) -> str:
+            entry = gaz.get("Site", ent_info(doc, span).key)
+            if entry is None or span.text[-1] in "省市区县" or not ent_info(doc, span).rule.startswith("gazetteer"):
+                return ""
+            return entry.level
+
         for ent in ents:
             prev = merged[-1] if merged else None
             if (prev is not None and prev.label_ == "Site" and ent.label_ == "Site"
-                    and prev.end == ent.start and not doc[prev.end - 1].whitespace_):
+                    and prev.end == ent.start and not doc[prev.end - 1].whitespace_
+                    and (level(prev) in {"province", "city"} and level(ent) in {"city", "county", "zone"}
+                         or level(prev) == "country" and level(ent) == "province")):
                 span = Span(doc, prev.start, ent.end, label="Site", kb_id=ent.kb_id_)
                 info = ent_info(doc, ent)
                 doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
@@ -191,16 +334,19 @@ class Patterns:
         out = []
         for m in _MODEL_CODE.finditer(doc.text):
             code = m.group(1)
-            if len(code) < _MIN_CODE_LEN or _is_spec_token(code):
+            after = doc.text[m.end(1): m.end(1) + 4].lstrip()
+            if _is_spec_token(code):
+                continue
+            # three-character codes (B12, K210 is four) only with a facility or product word after
+            if len(code) < _MIN_CODE_LEN and not (len(code) == 3 and after.startswith(_SITE_WORDS + _PRODUCT_NOUNS)):
                 continue
             span = doc.char_span(m.start(1), m.end(1), alignment_mode="contract")
             if span is None or span.text != code:
                 span = doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
             if span is None or len(span.text) > len(code) + 2:
                 continue
-            after = doc.text[m.end(1): m.end(1) + 4].lstrip()
             label, subtype = "Product", ""
-            if after.startswith(("工厂", "产线", "生产线", "厂")):
+            if after.startswith(_SITE_WORDS):
                 label, subtype = "Site", "Facility"
             elif after.startswith(("加速卡", "智能加速卡", "显卡")):
                 subtype = "AcceleratorCard"
@@ -222,10 +368,18 @@ class Patterns:
                 idx = tail.find(suffix)
                 if idx < 0 or idx > 6:
                     continue
-                gap = tail[:idx].strip()
-                if re.search(r"[，。、；：,;:的在与和及将已于是为了从向对把被]", gap):
+                gap = tail[:idx]
+                if not re.fullmatch(r"[\u3400-\u9fff]*", gap) or re.search(r"[的在与和及将已于是为了从向对把被]", gap):
+                    continue
+                gap_span = doc.char_span(ent.end_char, ent.end_char + idx, alignment_mode="expand")
+                if gap_span is not None and any(t.tag_.startswith("v") and t.tag_ != "vn" or t.ent_type_ for t in gap_span):
                     continue
                 end_char = ent.end_char + idx + len(suffix)
+                coord = _FACILITY_COORD.match(text, end_char)
+                if coord:
+                    end_char = coord.end()
+                elif suffix == "总部":
+                    continue  # a bare headquarters is where a company sits, not a named site
                 span = doc.char_span(ent.start_char, end_char, alignment_mode="expand")
                 if span is None or span.end_char > end_char + 1:
                     continue
@@ -249,6 +403,11 @@ class Patterns:
                 continue
             if all(t.ent_type_ == "Site" for t in doc[start:i]):
                 continue  # 美国公司, 江苏公司: a place is a qualifier, not a name
+            if name.endswith(ORG_HEADS):
+                continue
+            # a name needs a proper-noun-like piece: 广告网络公司 and 旗下半导体公司 have none
+            if not any(t.tag_ in _PROPER_TAGS or t.ent_type_ for t in doc[start:i]):
+                continue
             # industry words (科技, 汽车 …) only make a name when a legal suffix or a gazetteer
             # brand is present; 公司/集团/银行 make one on their own.
             strong = suffix in {"股份有限公司", "有限责任公司", "有限公司", "公司", "集团", "银行", "证券"}
@@ -257,7 +416,7 @@ class Patterns:
                 nxt = doc[i + 1].text if i + 1 < len(doc) else ""
                 if nxt in {"公司", "集团", "股份有限公司", "有限公司"}:
                     end = i + 2
-                elif not any(t.tag_ in {"nt", "nz", "nrt", "nr", "eng"} for t in doc[start:i]):
+                elif not any(t.tag_ in {"nt", "nz", "nrt", "nr"} for t in doc[start:i]):
                     continue
             include_suffix = suffix not in {"公司"} or end > i + 1
             span_end = end if include_suffix else i
@@ -318,7 +477,7 @@ class Fallback:
                 while j < len(doc) and self.jieba_tags.get(doc[j].tag_) == label and not doc[j].ent_type_:
                     j += 1
                 span = Span(doc, i, j, label=label)
-                if len(span.text) >= 2:
+                if len(span.text) >= 2 and not span.text.endswith(ORG_HEADS):
                     candidates.append((span, EntInfo(f"jieba.{doc[i].tag_}", 0.5)))
                 i = j
         add_entities(doc, candidates)
