@@ -150,6 +150,10 @@ class GazetteerRuler:
         self.automaton = ahocorasick.Automaton()
         table: dict[str, list[Entry]] = {}
         for surface, entry in gazetteer.surfaces():
+            # "英伟达 A100" as a product alias would swallow the company: A100 alone suffices
+            head, _, rest = surface.partition(" ")
+            if entry.kind == "Product" and rest and rest in entry.surfaces:
+                continue
             for variant in spacing_variants(surface):
                 if len(variant) < min_length or (variant.isascii() and len(variant) < 2):
                     continue

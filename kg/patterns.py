@@ -32,14 +32,13 @@ _MODEL_CODE = re.compile(
 )
 #: Letter prefixes of spec tokens, standards and units that look like model codes.
 SPEC_PREFIXES = {
-    "int", "fp", "bf", "tf", "ddr", "lpddr", "gddr", "hbm", "pcie", "pci", "usb", "wifi", "hdmi",
-    "dp", "sata", "nvme", "lte", "armv", "rv", "h", "av", "vp", "ipv", "spec", "sar", "cat",
-    "ip", "mipi", "ufs", "emmc", "x", "q", "h", "n", "v", "ai", "top", "tops", "tflops", "gen",
-    "rtx", "gtx", "win", "ios", "os", "tb", "gb", "mb", "kb", "mhz", "ghz", "nm", "mm", "cm", "km",
-    "kw", "mw", "gw", "kwh", "mah", "wh", "fps", "hz", "dpi", "ppi", "iso", "ce", "covid", "sa",
-    "nsa", "ddr4", "ddr5", "bt", "r", "s", "p", "t", "e", "m", "k", "c", "l", "g", "a",
-    "cpu", "gpu", "npu", "soc", "mcu", "fpga", "asic", "ev", "suv", "mpv", "cc", "em",
-    "vr", "ar", "tcp", "ieee", "ece", "wcdma", "cdma", "gsm", "ldpc", "polar", "bms", "abs",
+    "abs", "ai", "ar", "armv", "asic", "av", "bf", "bms", "bt", "cat", "cc", "cdma", "ce", "cm",
+    "covid", "cpu", "ddr", "ddr4", "ddr5", "dp", "dpi", "ece", "em", "emmc", "ev", "fp", "fpga",
+    "fps", "gb", "gddr", "gen", "ghz", "gpu", "gsm", "gtx", "gw", "hbm", "hdmi", "hz", "ieee",
+    "int", "ios", "ip", "ipv", "iso", "kb", "km", "kw", "kwh", "ldpc", "lpddr", "lte", "mah", "mb",
+    "mcu", "mhz", "mipi", "mm", "mpv", "mw", "nm", "npu", "nsa", "nvme", "os", "pci", "pcie",
+    "polar", "ppi", "rtx", "rv", "sa", "sar", "sata", "soc", "spec", "suv", "tb", "tcp", "tf",
+    "tflops", "top", "tops", "ufs", "usb", "vp", "vr", "wcdma", "wh", "wifi", "win",
 }
 #: Single-letter-prefix codes that are too short to trust on their own (Q3, X4, H1, 5G …).
 _MIN_CODE_LEN = 4
@@ -72,7 +71,7 @@ _PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", 
                     "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
 _CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
 _QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "vn", "j", "eng", "m", "b", "an", "a", "d", "uj"}
-_GROUP_SUFFIXES = {"集团", "公司", "股份", "控股", "有限公司", "股份有限公司"}
+_GROUP_SUFFIXES = {"集团", "公司", "控股", "有限公司", "股份有限公司"}  # not 股份: 持有格芯股份 are shares
 # a chip unit is usually a company of its own (比亚迪半导体); 英伟达汽车 or 阿里云智能 are business names
 _INDUSTRY_SUFFIXES = {"半导体", "微电子"}
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9](?: [A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9])*(?![A-Za-z0-9\-])")
@@ -254,6 +253,7 @@ class Patterns:
     # other members of the enumeration they stand in.
     def _latin_names(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
+        pending = []
         text = doc.text
         for m in _LATIN_NAME.finditer(text):
             name = m.group(0)
@@ -270,9 +270,16 @@ class Patterns:
             elif any(c in window_before for c in _PRODUCT_CUES_BEFORE) or window_after.lstrip().startswith(_PRODUCT_NOUNS):
                 label = "Product"
             else:
+                pending.append(span)
+                continue
+            out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_name", 0.6)))
+        if pending:
+            add_entities(doc, out)  # so that enumerations see the names typed by a cue
+            out = []
+            for span in pending:
                 label = self._enumeration_label(doc, span)
-            if label:
-                out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_name", 0.6)))
+                if label:
+                    out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_enumeration", 0.55)))
         return out
 
     @staticmethod
@@ -372,7 +379,7 @@ class Patterns:
                 if not re.fullmatch(r"[\u3400-\u9fff]*", gap) or re.search(r"[的在与和及将已于是为了从向对把被]", gap):
                     continue
                 gap_span = doc.char_span(ent.end_char, ent.end_char + idx, alignment_mode="expand")
-                if gap_span is not None and any(t.tag_.startswith("v") and t.tag_ != "vn" or t.ent_type_ for t in gap_span):
+                if gap_span is not None and any(t.tag_.startswith("v") or t.ent_type_ for t in gap_span):
                     continue
                 end_char = ent.end_char + idx + len(suffix)
                 coord = _FACILITY_COORD.match(text, end_char)

@@ -1,0 +1,118 @@
+"""Entity recognition: gazetteer, patterns and fallback, with positive and negative cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.nlp import load_pipeline
+
+
+def ents(text: str) -> list[tuple[str, str]]:
+    return [(e.text, e.label_) for e in load_pipeline()(text).ents]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("台积电为苹果代工芯片。", [("台积电", "Company"), ("苹果", "Company")]),
+        ("Cambricon 与 NVIDIA 竞争。", [("Cambricon", "Company"), ("NVIDIA", "Company")]),
+        ("中科寒武纪科技股份有限公司发布年报。", [("中科寒武纪科技股份有限公司", "Company")]),
+        ("宁德时代向特斯拉供货。", [("宁德时代", "Company"), ("特斯拉", "Company")]),
+        ("小米发布新手机。", [("小米", "Company")]),
+    ],
+)
+def test_components_gazetteer_companies(text, expected):
+    assert ents(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("早上喝了一碗小米粥。", "小米"),  # the segmenter keeps 小米粥 whole
+        ("京东方向苹果供货。", "京东"),  # 京东方 is not 京东
+        ("联合肥料公司发布公告。", "合肥"),  # 联合肥料 contains no 合肥
+        ("双方展开合作。", "合作"),  # 合作 is also a city (合作市)
+        ("股价突破 1000 亿美元大关。", "大关"),  # 大关 is also a county
+        ("我们的理想是做好产品。", "理想"),  # 理想 alone is an ordinary word
+    ],
+)
+def test_components_gazetteer_does_not_fire_inside_words_or_on_ordinary_words(text, absent):
+    assert absent not in [t for t, _ in ents(text)]
+
+
+def test_components_ambiguous_name_fires_with_context():
+    assert ("联想", "Company") in ents("英特尔向戴尔、惠普和联想提供回扣。")
+    assert ("理想汽车", "Company") in ents("理想汽车公布了交付量。")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("公司推出 MLU370-X4 加速卡。", ("MLU370-X4", "Product")),
+        ("英伟达 A100 芯片供不应求。", ("A100", "Product")),
+        ("嘉楠发布 K210 芯片。", ("K210", "Product")),
+        ("亿航 EH216 获得适航证。", ("EH216", "Product")),
+        ("华为发布昇腾 910 处理器。", ("昇腾 910", "Product")),
+        ("搭载麒麟 9000 的手机。", ("麒麟 9000", "Product")),
+        ("思元370 是第三代云端产品。", ("思元370", "Product")),
+    ],
+)
+def test_components_patterns_products(text, expected):
+    assert expected in ents(text)
+
+
+@pytest.mark.parametrize("token", ["INT8", "FP32", "7nm", "LPDDR5", "256TOPS", "75W", "DDR5", "5G", "PCIE5"])
+def test_components_patterns_spec_tokens_are_not_products(token):
+    assert ents(f"芯片支持 {token}，性能提升。") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("寒武纪中标昆山智能计算中心项目。", ("昆山智能计算中心", "Site")),
+        ("京东方在重庆 B12 新工厂生产面板。", ("B12", "Site")),
+        ("公司在江苏昆山拓展业务。", ("江苏昆山", "Site")),
+        ("公司在西安沣东拓展业务。", ("西安沣东", "Site")),
+        ("华为在深圳建设研发基地。", ("深圳", "Site")),
+    ],
+)
+def test_components_patterns_sites(text, expected):
+    assert expected in ents(text)
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("中国电动汽车制造商比亚迪发布新车。", "中国"),
+        ("华为受到美国制裁。", "美国"),
+        ("公司在香港创业板上市。", "香港"),
+    ],
+)
+def test_components_place_used_as_qualifier_is_not_a_site(text, absent):
+    assert absent not in [t for t, _ in ents(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("卫蓝新能源完成新一轮融资。", ("卫蓝新能源", "Company")),
+        ("穆巴达拉投资公司持有格芯股份。", ("穆巴达拉投资公司", "Company")),
+        ("Spotify 收购了 Megaphone 和 Gimlet Media。", ("Gimlet Media", "Company")),
+        ("比亚迪半导体是比亚迪的子公司。", ("比亚迪半导体", "Company")),
+    ],
+)
+def test_components_patterns_unknown_companies(text, expected):
+    assert expected in ents(text)
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("旗下半导体公司发布公告。", "旗下半导体"),
+        ("一家广告网络公司被收购。", "广告网络"),
+        ("美国联邦政府提供补贴。", "美国联邦政府"),
+        ("他毕业于台湾大学。", "台湾大学"),
+    ],
+)
+def test_components_patterns_generic_or_non_company_organisations(text, absent):
+    assert absent not in [t for t, _ in ents(text)]
