@@ -55,6 +55,58 @@ def mentions_of(doc: Doc) -> list[Mention]:
     return out
 
 
+# MLU370-S4 / X4 / X8, A100/A800: a model code followed by short forms of its siblings
+_CODE_LIST = re.compile(
+    r"([A-Za-z][A-Za-z0-9]*?)([-_]?)([A-Za-z]*\d+[A-Za-z0-9]*)((?:\s*[/／]\s*[A-Za-z]{0,3}\d+[A-Za-z0-9]*(?![-A-Za-z0-9]))+)"
+)
+_SHORT = re.compile(r"[/／]\s*([A-Za-z]{0,3}\d+[A-Za-z0-9]*)(?![-A-Za-z0-9])")
+
+
+def expand_short_forms(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Mentions for short forms of product codes: the X4 and X8 of ``MLU370-S4 / X4 / X8``,
+    and later bare uses of a code's suffix (``X4`` after ``MLU370-X4``)."""
+    added: list[Mention] = []
+    taken = {(m.start, m.end) for m in mentions}
+    for m in mentions:
+        if m.kind != "Product":
+            continue
+        tail = text[m.end: m.end + 40]
+        full = _CODE_LIST.match(m.text + tail)
+        if not full or full.end() <= len(m.text):
+            continue
+        prefix, sep, first = full.group(1), full.group(2), full.group(3)
+        if not sep or full.group(0)[: len(m.text)] != m.text:
+            continue
+        pos = m.end
+        for short in _SHORT.finditer(full.group(4)):
+            start = m.end + short.start(1)
+            end = m.end + short.end(1)
+            name = f"{prefix}{sep}{short.group(1)}"
+            if (start, end) not in taken:
+                added.append(Mention(start, end, short.group(1), "Product", "abbreviation.list",
+                                     0.8, None, m.subtype, canonical=name))
+                taken.add((start, end))
+            pos = end
+    # bare suffixes later in the text: "X4" after "MLU370-X4"
+    families = {}
+    for m in mentions + added:
+        name = m.canonical or m.text
+        if m.kind == "Product" and "-" in name:
+            suffix = name.rsplit("-", 1)[1]
+            if len(suffix) >= 2 and any(c.isdigit() for c in suffix) and any(c.isalpha() for c in suffix):
+                families.setdefault(suffix, set()).add(name)
+    for suffix, names in families.items():
+        if len(names) != 1:
+            continue  # two families share the suffix: no guessing
+        for found in re.finditer(rf"(?<![A-Za-z0-9\-/]){re.escape(suffix)}(?![A-Za-z0-9\-])", text):
+            span = (found.start(), found.end())
+            if span not in taken and not any(s <= span[0] < e for s, e in taken):
+                added.append(Mention(span[0], span[1], suffix, "Product", "abbreviation.family", 0.7,
+                                     None, None, canonical=next(iter(names))))
+                taken.add(span)
+    return mentions + added
+
+
 def group_mentions(text: str, mentions: Iterable[Mention]) -> list[DocEntity]:
     """Group mentions into document entities: by gazetteer key, else by normalised name.
 
@@ -66,18 +118,26 @@ def group_mentions(text: str, mentions: Iterable[Mention]) -> list[DocEntity]:
     groups: dict[tuple[str, str], DocEntity] = {}
     alias_of: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def group_key(m: Mention) -> tuple[str, str]:
-        k = (m.kind, m.key) if m.key else (m.kind, "~" + norm_key(m.text))
-        return alias_of.get((m.kind, "~" + norm_key(m.text)), k)
+    by_name: dict[tuple[str, str], tuple[str, str]] = {}
 
-    for m in mentions:
+    def group_key(m: Mention) -> tuple[str, str]:
+        name = m.canonical or m.text
+        if m.key:
+            return (m.kind, m.key)
+        k = by_name.get((m.kind, "~" + norm_key(name)), (m.kind, "~" + norm_key(name)))
+        return alias_of.get((m.kind, "~" + norm_key(name)), k)
+
+    # known names first, so that short forms and plain mentions join their groups
+    for m in sorted(mentions, key=lambda m: (m.key is None, m.start, m.end)):
         key = group_key(m)
         ent = groups.get(key)
         if ent is None:
             entry = gaz.get(m.kind, m.key) if m.key else None
-            ent = DocEntity(local_id=f"e{len(groups)}", kind=m.kind, label=entry.name if entry else m.text,
-                            key=m.key, subtype=m.subtype)
+            ent = DocEntity(local_id=f"e{len(groups)}", kind=m.kind,
+                            label=entry.name if entry else (m.canonical or m.text), key=m.key, subtype=m.subtype)
             groups[key] = ent
+        if m.key:  # a known name also claims its plain-name group (MLU370-X4 by key and by text)
+            by_name.setdefault((m.kind, "~" + norm_key(m.text)), key)
         ent.mentions.append(m)
         if ent.subtype is None and m.subtype:
             ent.subtype = m.subtype
@@ -105,7 +165,7 @@ def extract(document: Document, nlp: Language | None = None) -> Extraction:
 def extract_from_doc(document: Document, doc: Doc, *, find_relations=None, find_figures=None) -> Extraction:
     """Build the :class:`Extraction` of an already processed spaCy ``doc``."""
     result = Extraction(doc=document, sentences=sentences_of(doc))
-    result.entities = group_mentions(document.text, mentions_of(doc))
+    result.entities = group_mentions(document.text, expand_short_forms(document.text, mentions_of(doc)))
     if find_relations is not None:
         result.relations = find_relations(result)
     if find_figures is not None:

@@ -54,6 +54,7 @@ class Mention:
     confidence: float = 1.0
     key: str | None = None  # gazetteer key when the name is known
     subtype: str | None = None
+    canonical: str | None = None  # the full name a short form stands for (X4 → MLU370-X4)
 
 
 @dataclass

@@ -71,7 +71,11 @@ _PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", 
                     "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
 _CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
 _QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "vn", "j", "eng", "m", "b", "an", "a", "d", "uj"}
-_GROUP_SUFFIXES = {"集团", "公司", "控股", "有限公司", "股份有限公司"}  # not 股份: 持有格芯股份 are shares
+_GROUP_SUFFIXES = {"集团", "公司", "控股", "有限公司", "股份有限公司", "有限责任公司"}
+_LEGAL_ENDINGS = {"集团", "公司", "有限公司", "股份有限公司", "有限责任公司"}
+_INDUSTRY_WORDS = {"科技", "技术", "股份", "集团", "电子", "半导体", "微电子", "新能源", "能源", "汽车", "通信", "信息",
+                   "网络", "软件", "智能", "控股", "材料", "光电", "电气", "投资", "实业", "发展", "国际", "中国", "(", ")",
+                   "（", "）"}  # not 股份: 持有格芯股份 are shares
 # a chip unit is usually a company of its own (比亚迪半导体); 英伟达汽车 or 阿里云智能 are business names
 _INDUSTRY_SUFFIXES = {"半导体", "微电子"}
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9](?: [A-Z][A-Za-z0-9&'.\-]*[A-Za-z0-9])*(?![A-Za-z0-9\-])")
@@ -235,8 +239,15 @@ class Patterns:
             nxt = doc[ent.end]
             if doc[ent.end - 1].whitespace_ or nxt.ent_type_:
                 continue
-            if nxt.text in _GROUP_SUFFIXES:
-                span = Span(doc, ent.start, ent.end + 1, label="Company", kb_id=ent.kb_id_)
+            # 北京卫蓝新能源 + 科技有限公司: the legal full name of a known company
+            end = ent.end
+            while end < len(doc) and (doc[end].text in _INDUSTRY_WORDS or doc[end].text in _GROUP_SUFFIXES) \
+                    and not doc[end].ent_type_ and not doc[end - 1].whitespace_:
+                end += 1
+            while end > ent.end and doc[end - 1].text not in _LEGAL_ENDINGS:
+                end -= 1
+            if end > ent.end + 1 or (end == ent.end + 1 and doc[ent.end].text in _GROUP_SUFFIXES):
+                span = Span(doc, ent.start, end, label="Company", kb_id=ent.kb_id_)
                 info = ent_info(doc, ent)
             elif nxt.text in _INDUSTRY_SUFFIXES:
                 span = Span(doc, ent.start, ent.end + 1, label="Company")

@@ -72,6 +72,12 @@ def entity_key(ent: DocEntity, gaz: Gazetteer) -> tuple[tuple[str, str], str]:
         matches = [e for e in gaz.find(base) if e.kind == ent.kind]
         if base != surface and len(matches) == 1:
             return (ent.kind, matches[0].key), f"{surface!r} without its legal suffix is a known name"
+    # a full legal name introduced in the text (华星光电科技有限公司（以下简称“华星”）) is more
+    # specific than the short label: two companies that share a short name stay apart
+    full = [a for a in ent.aliases | {ent.label} if ent.kind == "Company" and strip_legal_suffix(a) != a]
+    if full:
+        longest = max(full, key=lambda a: (len(a), a))
+        return (ent.kind, name_key(ent.kind, longest)), f"full name {longest!r} introduced in the text"
     return (ent.kind, name_key(ent.kind, ent.label)), "same normalised name"
 
 
@@ -98,6 +104,7 @@ def resolve(doc_entities: dict[str, list[DocEntity]], gazetteer: Gazetteer | Non
             record.documents.add(doc_id)
             if ent.subtype and not record.subtype:
                 record.subtype = ent.subtype
+    _merge_short_names(res, surfaces, reasons)
     for key, record in res.entities.items():
         entry = gaz.get(*key)
         counter = surfaces[key]
@@ -107,7 +114,8 @@ def resolve(doc_entities: dict[str, list[DocEntity]], gazetteer: Gazetteer | Non
         else:
             # most frequent surface form; ties: the shortest, then the first in code-point order
             record.label = min(counter, key=lambda s: (-counter[s], len(s), s))
-        record.aliases = {s for s in counter if s != record.label and s != record.label_en}
+        known = set(entry.aliases) if entry is not None else set()  # lookups by any known name
+        record.aliases = {s for s in set(counter) | known if s != record.label and s != record.label_en}
         if len(counter) > 1 or len(record.documents) > 1:
             res.merges.append({
                 "kind": key[0], "key": key[1], "label": record.label,
@@ -115,3 +123,29 @@ def resolve(doc_entities: dict[str, list[DocEntity]], gazetteer: Gazetteer | Non
                 "reasons": sorted(reasons[key]),
             })
     return res
+
+
+def _merge_short_names(res: Resolution, surfaces: dict, reasons: dict) -> None:
+    """Merge an entity known only by a short name into the one entity that has it as an alias.
+
+    When two entities carry the short name (two companies called 华星), the evidence conflicts
+    and nothing is merged.
+    """
+    owners: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for key, counter in surfaces.items():
+        for surface in counter:
+            owners.setdefault((key[0], name_key(key[0], surface)), set()).add(key)
+    for key in sorted(res.entities):
+        if not key[1].startswith("~"):
+            continue
+        candidates = owners.get(key, set()) - {key}
+        if len(candidates) != 1:
+            continue
+        target = next(iter(candidates))
+        for assigned, value in list(res.assignment.items()):
+            if value == key:
+                res.assignment[assigned] = target
+        res.entities[target].documents |= res.entities.pop(key).documents
+        surfaces[target].update(surfaces.pop(key))
+        reasons[target] = reasons.get(target, set()) | {f"short name {key[1][1:]!r} is an alias of this entity"}
+        reasons.pop(key, None)
