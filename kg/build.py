@@ -46,6 +46,7 @@ class BuildReport:
     merges: list[dict] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     validation: dict[str, Any] | None = None
+    changes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[FileReport]:
@@ -72,7 +73,12 @@ class BuildReport:
                 "triples": self.triples,
                 "quads": self.quads,
                 "seconds": round(self.seconds, 3),
+                "added": len(self.changes.get("added", [])),
+                "changed": len(self.changes.get("changed", [])),
+                "unchanged": len(self.changes.get("unchanged", [])),
+                "removed": len(self.changes.get("removed", [])),
             },
+            "changes": self.changes,
             "files": [f.to_dict() for f in self.files],
             "merges": self.merges,
             "outputs": self.outputs,
@@ -87,19 +93,34 @@ def _now() -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def run_extraction(report: IngestReport, progress: Callable[[str], None] | None = None) -> list[Extraction]:
-    """Extract every ingested document; a failure is recorded on its file, not raised."""
+def run_extraction(
+    report: IngestReport, progress: Callable[[str], None] | None = None, cache=None
+) -> tuple[list[Extraction], dict[str, list[str]]]:
+    """Extract every ingested document, reusing cached extractions of unchanged ones.
+
+    A failure is recorded on its file, not raised. Returns the extractions and the doc ids
+    that were ``added``, ``changed``, ``unchanged`` and ``removed`` relative to the cache.
+    """
     by_doc = {f.doc_id: f for f in report.files if f.doc_id}
     out = []
+    changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "removed": []}
+    known = dict(cache.documents) if cache is not None else {}
     for document in report.documents:
-        try:
-            out.append(extract(document))
-        except Exception as exc:  # one broken document must not stop the build
-            rec = by_doc[document.doc_id]
-            rec.status, rec.reason = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
+        cached = cache.get(document) if cache is not None else None
+        if cached is not None:
+            out.append(cached)
+            changes["unchanged"].append(document.doc_id)
+        else:
+            try:
+                out.append(extract(document))
+                changes["changed" if document.doc_id in known else "added"].append(document.doc_id)
+            except Exception as exc:  # one broken document must not stop the build
+                rec = by_doc[document.doc_id]
+                rec.status, rec.reason = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
         if progress:
             progress(document.path)
-    return out
+    changes["removed"] = sorted(set(known) - {d.doc_id for d in report.documents})
+    return out, changes
 
 
 def assemble(extractions: list[Extraction], *, started: str, version: str) -> tuple[list[Quad], Resolution]:
@@ -120,12 +141,14 @@ def build(
     out: str | os.PathLike[str] | None = None,
     strict: bool = False,
     validate: bool = False,
+    incremental: bool = True,
     progress: Callable[[str], None] | None = None,
 ):
     """Build a :class:`~kg.graph.KnowledgeGraph` from ``paths`` (default: ``seeds/``).
 
     With ``out``, also write graph.trig, graph.nq, graph.ttl, graph.jsonld, graph.gexf,
-    report.json and the Oxigraph store there.
+    report.json and the Oxigraph store there. With ``incremental`` (the default), documents
+    whose bytes did not change since the last build into ``out`` are not processed again.
     """
     from . import __version__
     from .graph import KnowledgeGraph
@@ -134,13 +157,18 @@ def build(
     started = _now()
     paths = list(paths) if paths else [DEFAULT_CORPUS]
     ingested = ingest(paths, strict=strict)
-    extractions = run_extraction(ingested, progress)
+    cache = None
+    if out is not None and incremental:
+        from .cache import ExtractionCache
+
+        cache = ExtractionCache(Path(out))
+    extractions, changes = run_extraction(ingested, progress, cache)
     if strict and any(f.status == "failed" for f in ingested.files):
         bad = next(f for f in ingested.files if f.status == "failed")
         raise InputError(f"{bad.path}: {bad.reason}")
     quads, resolution = assemble(extractions, started=started, version=__version__)
 
-    report = BuildReport(files=ingested.files, documents=len(extractions))
+    report = BuildReport(files=ingested.files, documents=len(extractions), changes=changes)
     by_doc = {f.doc_id: f for f in report.files if f.doc_id}
     quads_by_graph = Counter(q[3] for q in quads)
     from .mapping import graph_iri
@@ -170,9 +198,13 @@ def build(
         result = shacl_validate(graph.dataset)
         report.validation = {"conforms": result.conforms, "violations": len(result.violations),
                              "messages": [str(v) for v in result.violations[:50]]}
-    report.seconds = time.perf_counter() - t0
     if out is not None:
         graph.save(out)
+        if cache is not None:
+            cache.update(extractions)
+    report.seconds = time.perf_counter() - t0
+    if out is not None and graph.report is not None:
+        write_report(report, Path(out) / "report.json")
     return graph
 
 
