@@ -24,7 +24,6 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from .errors import InputError
-from .iri import base_iri
 from .mapping import PREFIXES, Quad
 
 FORMATS = {
@@ -72,7 +71,9 @@ def to_ox_quads(quads: Iterable[Quad]) -> list[ox.Quad]:
 
 
 def prefixes() -> dict[str, str]:
-    return {**PREFIXES, "kgr": base_iri()}
+    # Resource IRIs stay written in full: their local parts contain '/' or start with digits,
+    # which older Turtle parsers (raptor2 2.0.15) reject in prefixed names.
+    return dict(PREFIXES)
 
 
 def serialize(quads: Iterable[Quad], fmt: str) -> bytes:
