@@ -350,9 +350,10 @@ class Patterns:
 
     def _model_codes(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
-        for m in _MODEL_CODE.finditer(doc.text):
+        text = doc.text
+        for m in _MODEL_CODE.finditer(text):
             code = m.group(1)
-            after = doc.text[m.end(1): m.end(1) + 4].lstrip()
+            after = text[m.end(1): m.end(1) + 4].lstrip()
             if _is_spec_token(code):
                 continue
             # three-character codes (B12, K210 is four) only with a facility or product word after
