@@ -24,14 +24,22 @@ def default_config_path() -> Path:
     return resource_path("data", "pipeline.cfg")
 
 
-@functools.lru_cache(maxsize=2)
-def load_pipeline(config: str | None = None) -> Language:
-    """The kg pipeline, built once per process from ``config`` (default: the bundled one)."""
+def load_pipeline(config: str | None = None, overrides: dict | None = None) -> Language:
+    """The kg pipeline, built once per process from ``config`` (default: the bundled one).
+
+    ``overrides`` set config values by dotted path, e.g. to plug in an installed spaCy model:
+    ``load_pipeline(overrides={"components.kg_fallback.model": "zh_core_web_sm"})``.
+    """
+    return _load(str(config) if config else None, tuple(sorted((overrides or {}).items())))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(config: str | None, overrides: tuple) -> Language:
     path = Path(config) if config else default_config_path()
     if not path.exists():
         raise ConfigError(f"pipeline config not found: {path}")
     try:
-        cfg = load_config(path)
+        cfg = load_config(path, overrides=dict(overrides))
         return load_model_from_config(cfg, auto_fill=True, validate=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot build the pipeline from {path}: {exc}") from exc

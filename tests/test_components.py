@@ -116,3 +116,17 @@ def test_components_patterns_unknown_companies(text, expected):
 )
 def test_components_patterns_generic_or_non_company_organisations(text, absent):
     assert absent not in [t for t, _ in ents(text)]
+
+
+def test_components_installed_spacy_model_plugs_in_by_config(tmp_path):
+    """A user's spaCy model (here a tiny one saved to disk) is mapped ORG→Company, GPE→Site."""
+    import spacy
+
+    model = spacy.blank("zh")
+    ruler = model.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "ORG", "pattern": "星河智联"}, {"label": "GPE", "pattern": "青岛"}])
+    model.to_disk(tmp_path / "user_model")
+    nlp = load_pipeline(overrides={"components.kg_fallback.model": str(tmp_path / "user_model")})
+    doc = nlp("星河智联在青岛发布新产品。")
+    assert ("星河智联", "Company") in [(e.text, e.label_) for e in doc.ents]
+    assert load_pipeline() is not nlp  # the default pipeline is unaffected
