@@ -21,9 +21,10 @@ from typing import Any
 
 from .errors import InputError
 from .extract import extract
-from .ingest import FileReport, IngestReport, ingest
+from .ingest import FileReport, IngestReport
 from .mapping import Quad, build_quads, document_quads, entity_quads
 from .model import Extraction
+from .parallel import DEFAULT_BATCH
 from .resolve import Resolution, resolve
 
 DEFAULT_CORPUS = "seeds"
@@ -123,6 +124,102 @@ def run_extraction(
     return out, changes
 
 
+def extract_corpus(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    cache=None,
+    workers: int = 1,
+    dask: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[FileReport], list[Extraction], dict[str, list[str]]]:
+    """Ingest and extract ``paths`` in batches, here, in ``workers`` processes or on ``dask``.
+
+    Files are read by whoever extracts them (see :mod:`kg.parallel`), so neither the texts being
+    processed nor their spaCy Docs pile up in this process. Unchanged documents come from
+    ``cache``. Returns a report per path (in the order :func:`kg.ingest.ingest` gives), the
+    extractions and the doc ids ``added``, ``changed``, ``unchanged`` and ``removed``.
+
+    >>> files, xs, changes = extract_corpus(["seeds/"], workers=2)   # doctest: +SKIP
+    """
+    import hashlib
+    from types import SimpleNamespace
+
+    from .ingest import TEXT_SUFFIXES, assign_doc_ids, iter_files
+    from .parallel import Executor, batched
+
+    files: list[FileReport] = []
+    candidates: list[Path] = []
+    for path, problem in iter_files(paths):
+        if problem is not None:
+            if strict:
+                raise InputError(f"{path}: {problem}")
+            files.append(FileReport(str(path), "failed", problem))
+        elif path.suffix.lower() not in TEXT_SUFFIXES:
+            files.append(FileReport(str(path), "skipped", f"unsupported file type {path.suffix or '(none)'!r}"))
+        else:
+            candidates.append(path)
+    ids = assign_doc_ids(candidates)
+    records = {str(p): FileReport(str(p), "ok", doc_id=ids[p]) for p in candidates}
+    files.extend(records.values())
+    known = dict(cache.documents) if cache is not None else {}
+    found: dict[str, Extraction] = {}  # by path
+    fresh: set[str] = set()
+    read: set[str] = set()  # doc ids of files that could be read
+
+    def todo():
+        for p in candidates:
+            doc_id = ids[p]
+            if doc_id in known:  # only hash files the cache may know
+                try:
+                    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+                except OSError:
+                    digest = None  # the worker reports why it cannot be read
+                hit = cache.get(SimpleNamespace(doc_id=doc_id, content_hash=digest, path=str(p))) if digest else None
+                if hit is not None:
+                    found[str(p)] = hit
+                    read.add(doc_id)
+                    records[str(p)].warnings = list(hit.doc.warnings)
+                    if progress:
+                        progress(str(p))
+                    continue
+            yield (str(p), doc_id)
+
+    with Executor(workers=workers, dask=dask) as executor:
+        for outcomes in executor.map(batched(todo(), batch_size)):
+            for o in outcomes:
+                rec = records[o.path]
+                if o.read_failed:
+                    if strict:
+                        raise InputError(f"{o.path}: {o.reason}")
+                    rec.status, rec.reason, rec.doc_id = "failed", o.reason, None
+                else:
+                    read.add(o.doc_id)
+                    rec.warnings = list(o.warnings)
+                    if o.ok:
+                        found[o.path] = o.extraction
+                        fresh.add(o.path)
+                    else:
+                        rec.status, rec.reason = "failed", o.reason
+                if progress:
+                    progress(o.path)
+
+    extractions: list[Extraction] = []
+    changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "removed": []}
+    for p in candidates:
+        x = found.get(str(p))
+        if x is None:
+            continue
+        extractions.append(x)
+        if str(p) not in fresh:
+            changes["unchanged"].append(x.doc.doc_id)
+        else:
+            changes["changed" if x.doc.doc_id in known else "added"].append(x.doc.doc_id)
+    changes["removed"] = sorted(set(known) - read)
+    return files, extractions, changes
+
+
 def assemble(extractions: list[Extraction], *, started: str, version: str) -> tuple[list[Quad], Resolution]:
     """All quads of a build: document graphs, entities graph and build record."""
     resolution = resolve({x.doc.doc_id: x.entities for x in extractions})
@@ -143,12 +240,17 @@ def build(
     validate: bool = False,
     incremental: bool = True,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
 ):
     """Build a :class:`~kg.graph.KnowledgeGraph` from ``paths`` (default: ``seeds/``).
 
     With ``out``, also write graph.trig, graph.nq, graph.ttl, graph.jsonld, graph.gexf,
     report.json and the Oxigraph store there. With ``incremental`` (the default), documents
     whose bytes did not change since the last build into ``out`` are not processed again.
+    ``workers`` > 1 extracts in that many processes, ``dask`` (``tcp://host:8786``) on a Dask
+    cluster; either way the graph is the same as a single-process build's.
     """
     from . import __version__
     from .graph import KnowledgeGraph
@@ -156,19 +258,19 @@ def build(
     t0 = time.perf_counter()
     started = _now()
     paths = list(paths) if paths else [DEFAULT_CORPUS]
-    ingested = ingest(paths, strict=strict)
     cache = None
     if out is not None and incremental:
         from .cache import ExtractionCache
 
         cache = ExtractionCache(Path(out))
-    extractions, changes = run_extraction(ingested, progress, cache)
-    if strict and any(f.status == "failed" for f in ingested.files):
-        bad = next(f for f in ingested.files if f.status == "failed")
+    files, extractions, changes = extract_corpus(paths, strict=strict, cache=cache, workers=workers, dask=dask,
+                                                 batch_size=batch_size, progress=progress)
+    if strict and any(f.status == "failed" for f in files):
+        bad = next(f for f in files if f.status == "failed")
         raise InputError(f"{bad.path}: {bad.reason}")
     quads, resolution = assemble(extractions, started=started, version=__version__)
 
-    report = BuildReport(files=ingested.files, documents=len(extractions), changes=changes)
+    report = BuildReport(files=files, documents=len(extractions), changes=changes)
     by_doc = {f.doc_id: f for f in report.files if f.doc_id}
     quads_by_graph = Counter(q[3] for q in quads)
     from .mapping import graph_iri

@@ -172,7 +172,7 @@ def extract_from_doc(document: Document, doc: Doc, *, find_relations=None, find_
         result.figures = find_figures(result)
     customers = {r.object for r in result.relations if r.predicate in {"hasCustomer", "supplierOf"}}
     for ent in result.entities:
-        ent.customer = ent.local_id in customers
+        ent.customer = ent.customer or ent.local_id in customers
     return result
 
 
@@ -192,7 +192,9 @@ def to_gold_format(extraction: Extraction) -> dict:
             for r in extraction.relations
         ],
         "facts": [
-            {"subject": names[f.subject], "kind": f.kind, "value": f.surface, "period": f.period}
+            # the gold annotation files gross margins under "other"
+            {"subject": names[f.subject], "kind": "other" if f.kind == "margin" else f.kind,
+             "value": f.surface, "period": f.period}
             for f in extraction.figures
         ],
     }

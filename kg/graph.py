@@ -13,45 +13,24 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from .errors import InputError, NotFoundError, QueryError
+from .errors import InputError, QueryError
+from .lookup import Entity, Match, NameIndex, load_entity
 from .mapping import Quad, bind_prefixes
-from .normalize import norm_key, strip_legal_suffix
 from .store import from_ox, open_store, to_ox, to_ox_quads
 
 KG_NS = "https://w3id.org/kg-news/ontology#"
-_LABELS_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX kg: <https://w3id.org/kg-news/ontology#>
-SELECT ?e ?name ?kind ?preferred WHERE {
-  ?e a ?kind .
-  VALUES ?kind { kg:Company kg:Product kg:Site }
-  { ?e rdfs:label ?name BIND(true AS ?preferred) } UNION { ?e skos:altLabel ?name BIND(false AS ?preferred) }
-}
-"""
 
 
-@dataclass
-class EntityRef:
-    """A short handle on an entity: IRI, label and core type."""
-
-    iri: str
-    label: str
-    kind: str
-    aliases: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{self.label} ({self.kind}) <{self.iri}>"
+# The entity card users get from lookup(); ``EntityRef`` is kept as its former name.
+EntityRef = Entity
 
 
 def _python(term) -> Any:
@@ -79,7 +58,7 @@ class KnowledgeGraph:
         self.extractions = extractions or []
         self.path = path
         self._dataset: Dataset | None = None
-        self._index: dict[str, list[tuple[str, str, str, bool]]] | None = None
+        self._index: NameIndex | None = None
 
     # -- construction ---------------------------------------------------------------------
 
@@ -142,8 +121,8 @@ class KnowledgeGraph:
             result = self.store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {exc}") from None
-        if isinstance(result, bool):
-            return result
+        if isinstance(result, (bool, ox.QueryBoolean)):
+            return bool(result)
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
             return [{n: _python(row[n]) for n in names} for row in result]
@@ -151,51 +130,35 @@ class KnowledgeGraph:
 
     # -- lookup ---------------------------------------------------------------------------
 
-    def _names(self) -> dict[str, list[tuple[str, str, str, bool]]]:
+    def _names(self) -> NameIndex:
+        """The name index behind :meth:`lookup` and :meth:`search`, built on first use."""
         if self._index is None:
-            index: dict[str, list[tuple[str, str, str, bool]]] = {}
-            for row in self.store.query(_LABELS_QUERY, use_default_graph_as_union=True):
-                iri, name = row["e"].value, row["name"].value
-                kind = row["kind"].value.rsplit("#", 1)[-1]
-                preferred = row["preferred"].value == "true"
-                for key in {norm_key(name), norm_key(strip_legal_suffix(name))}:
-                    index.setdefault(key, []).append((iri, name, kind, preferred))
-            self._index = index
+            self._index = NameIndex(self)
         return self._index
 
-    def lookup(self, name: str, *, kind: str | None = None) -> EntityRef:
-        """The entity called ``name`` (label, alias or English name; spacing, case and width ignored).
+    def lookup(self, name: str, *, kind: str | None = None) -> Entity:
+        """The entity called ``name`` (label, alias, English name or key; spacing, case and width ignored).
 
+        ``kind`` restricts to a type (``"Company"``, ``"Product"``, ``"Site"``, ``"Chip"`` …).
         Raises :class:`~kg.errors.NotFoundError` with the closest names when nothing matches.
-        """
-        index = self._names()
-        hits = [h for h in index.get(norm_key(name), []) if kind is None or h[2] == kind]
-        if not hits:
-            hits = [h for h in index.get(norm_key(strip_legal_suffix(name)), []) if kind is None or h[2] == kind]
-        if not hits:
-            close = difflib.get_close_matches(norm_key(name), list(index), n=5, cutoff=0.5)
-            labels = sorted({h[1] for k in close for h in index[k] if h[3]})
-            hint = f"; did you mean {', '.join(labels)}?" if labels else ""
-            raise NotFoundError(f"no entity named {name!r}{hint}", suggestions=labels)
-        iri = sorted({h[0] for h in hits})[0]
-        return self._ref(iri)
 
-    def _ref(self, iri: str) -> EntityRef:
-        rows = self.query(
-            """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-               PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-               PREFIX kg: <https://w3id.org/kg-news/ontology#>
-               SELECT ?e ?label ?kind ?alias WHERE {
-                 ?e rdfs:label ?label . FILTER(lang(?label) = "zh" || lang(?label) = "")
-                 ?e a ?kind . VALUES ?kind { kg:Company kg:Product kg:Site }
-                 OPTIONAL { ?e skos:altLabel ?alias }
-               }""",
-            {"e": ox.NamedNode(iri)},
-        )
-        if not rows:
-            raise NotFoundError(f"no entity with IRI <{iri}>")
-        return EntityRef(iri=iri, label=rows[0]["label"], kind=rows[0]["kind"].rsplit("#", 1)[-1],
-                         aliases=sorted({r["alias"] for r in rows if r["alias"]}))
+        >>> g.lookup("ＣＡＭＢＲＩＣＯＮ").label          # doctest: +SKIP
+        '寒武纪'
+        """
+        return self._ref(self._names().resolve(name, kind=kind))
+
+    def search(self, text: str, *, type: str | None = None, limit: int | None = 10) -> list[Match]:
+        """Entities whose names match ``text``, best first: exact, prefix, substring, then fuzzy
+        matches, each class ordered by mention count.
+
+        >>> [m.label for m in g.search("思元", type="Product")]   # doctest: +SKIP
+        ['思元 370', '思元 220', '思元 270']
+        """
+        return self._names().search(text, type=type, limit=limit)
+
+    def _ref(self, iri: str) -> Entity:
+        """The :class:`~kg.lookup.Entity` card of ``iri``."""
+        return load_entity(self, iri)
 
     # -- views and files ------------------------------------------------------------------
 

@@ -69,6 +69,8 @@ _ACTOR_CUES = ("被", "受", "受到")
 _PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", "工厂", "基地", "园区", "总部",
                     "等", "等地", "各地", "一带", "周边", "附近", "片区", "新厂", "厂区", "州", "北部", "南部",
                     "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
+_LOCATIVE_VERBS = {"建厂", "设厂", "投产", "落地", "布局", "建设", "扩产", "设立", "开设", "拿地", "投资", "发展",
+                   "开展", "运营", "生产", "研发", "成立", "上线", "部署", "量产"}
 _CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
 _QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "vn", "j", "eng", "m", "b", "an", "a", "d", "uj"}
 _GROUP_SUFFIXES = {"集团", "公司", "控股", "有限公司", "股份有限公司", "有限责任公司"}
@@ -88,7 +90,10 @@ _LATIN_STOP = {"ceo", "cto", "cfo", "coo", "the", "inc", "ltd", "co", "corp", "a
                "max", "plus", "ultra", "mini", "lite", "air", "neo", "edge", "note", "go", "one", "new", "series"}
 _COMPANY_CUES_BEFORE = ("收购", "并购", "买下", "投资", "入股", "旗下", "公司", "子公司", "初创", "竞争对手", "对手",
                         "合作伙伴", "客户", "供应商", "厂商")
-_COMPANY_CUES_AFTER = ("公司", "集团", "旗下", "创始人", "首席", "CEO", "宣布", "表示", "称")
+_COMPANY_CUES_AFTER = ("公司", "集团", "旗下", "创始人", "首席", "CEO", "宣布")
+_PERSON_TITLES = ("总裁", "首席执行官", "CEO", "董事长", "创始人", "联合创始人", "分析师", "教授", "主席", "副总裁",
+                   "总经理", "高管", "经理", "负责人", "发言人", "研究员", "博士", "先生", "女士", "兼", "CFO", "CTO")
+_PERSON_AFTER = ("表示", "说", "称", "指出", "透露", "认为", "先生", "女士", "博士")
 _PRODUCT_CUES_BEFORE = ("发布", "推出", "搭载", "采用", "基于", "上市", "型号", "系列")
 _ENUM_SEPARATORS = {"、", "和", "与", "及", "以及", "，"}
 #: Organisations that are not companies: governments, universities, courts, associations.
@@ -211,7 +216,7 @@ class Patterns:
                 verdict[idx] = False  # 受到美国制裁: a government acting, not a place
             elif nxt is None or nxt.is_space or nxt.is_punct or nxt.text in _PLACE_FOLLOWERS or nxt.ent_type_ == "Site":
                 verdict[idx] = True
-            elif locative and nxt.tag_ in {"v", "vn", "vd", "p", "c", "f", "uj"}:
+            elif locative and (nxt.tag_ in {"v", "vn", "vd", "p", "c", "f", "uj"} or nxt.text in _LOCATIVE_VERBS):
                 verdict[idx] = True  # 在法国投资建厂, 位于纽约州北部的工厂
             elif nxt.tag_ in _QUALIFIED_TAGS:
                 verdict[idx] = False  # 在香港创业板上市: even after 在, a place before a noun qualifies it
@@ -275,6 +280,8 @@ class Patterns:
                 continue
             window_before = text[max(0, m.start() - 12): m.start()]
             window_after = text[m.end(): m.end() + 8]
+            if window_before.rstrip().endswith(_PERSON_TITLES) or window_after.lstrip().startswith(_PERSON_AFTER):
+                continue  # 首席执行官 Ajit Manocha: a person, not a company
             label = None
             if any(c in window_before for c in _COMPANY_CUES_BEFORE) or window_after.lstrip().startswith(_COMPANY_CUES_AFTER):
                 label = "Company"

@@ -17,7 +17,7 @@ def test_cli_help_and_version():
     runner = CliRunner()
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("build", "query", "lookup", "validate", "eval"):
+    for command in ("build", "query", "queries", "lookup", "validate", "eval", "export", "serve"):
         assert command in result.output
     version = runner.invoke(main, ["--version"])
     assert version.exit_code == 0 and "kg" in version.output
