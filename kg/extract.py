@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from .components import ent_info
 from .gazetteer import load_gazetteer
-from .model import DocEntity, Document, Extraction, Mention
+from .model import DocEntity, Document, Extraction, Mention, Relation
 from .nlp import load_pipeline
 from .normalize import norm_key
 
@@ -149,7 +149,26 @@ def group_mentions(text: str, mentions: Iterable[Mention]) -> list[DocEntity]:
                 alias = found.group(1).strip()
                 ent.aliases.add(alias)
                 alias_of[(m.kind, "~" + norm_key(alias))] = key
-    return list(groups.values())
+    entities = list(groups.values())
+    _mentions_of_aliases(text, entities)
+    return entities
+
+
+def _mentions_of_aliases(text: str, entities: list[DocEntity]) -> None:
+    """Later uses of a short form the text defined (以下简称“星辰微”) are mentions too."""
+    taken = [(m.start, m.end) for e in entities for m in e.mentions]
+    for ent in entities:
+        for alias in sorted(ent.aliases, key=len, reverse=True):
+            if len(alias) < 2:
+                continue
+            for found in re.finditer(re.escape(alias), text):
+                s, e = found.span()
+                if any(a < e and s < b for a, b in taken):
+                    continue
+                if alias.isascii() and ((s > 0 and text[s - 1].isalnum()) or (e < len(text) and text[e].isalnum())):
+                    continue
+                ent.mentions.append(Mention(s, e, alias, ent.kind, "alias.defined", 0.85, ent.key, ent.subtype))
+                taken.append((s, e))
 
 
 def extract(document: Document, nlp: Language | None = None) -> Extraction:
@@ -170,10 +189,58 @@ def extract_from_doc(document: Document, doc: Doc, *, find_relations=None, find_
         result.relations = find_relations(result)
     if find_figures is not None:
         result.figures = find_figures(result)
+    result.relations += facility_places(result)
     customers = {r.object for r in result.relations if r.predicate in {"hasCustomer", "supplierOf"}}
     for ent in result.entities:
         ent.customer = ent.customer or ent.local_id in customers
     return result
+
+
+def facility_places(extraction: Extraction) -> list[Relation]:
+    """``locatedIn`` from a facility's name to the place it starts with: 昆山智能计算中心 → 昆山.
+
+    The place joins the document's entities when the text names it only inside the facility.
+    """
+    gaz = load_gazetteer()
+    out: list[Relation] = []
+    stated = {(r.subject, r.object) for r in extraction.relations if r.predicate == "locatedIn"}
+    by_key = {(e.kind, e.key): e for e in extraction.entities if e.key}
+    for ent in list(extraction.entities):
+        if ent.kind != "Site" or ent.subtype != "Facility":
+            continue
+        for m in ent.mentions:
+            place = None
+            for length in range(min(8, len(m.text) - 2), 1, -1):
+                entries = [e for e in gaz.find(m.text[:length]) if e.kind == "Site" and e.level]
+                if entries:
+                    place = min(entries, key=lambda e: ("country", "province", "city", "region", "county", "zone",
+                                                        "world_city", "town").index(e.level)
+                                if e.level in ("country", "province", "city", "region", "county", "zone",
+                                               "world_city", "town") else 9)
+                    break
+            if place is None:
+                continue
+            # 阿里云数据中心 is anchored on the company 阿里云, not on the place 阿里
+            if any(e.kind == "Company" for n in range(length + 1, min(10, len(m.text)) + 1)
+                   for e in gaz.find(m.text[:n])):
+                continue
+            target = by_key.get(("Site", place.key))
+            if target is None:
+                target = DocEntity(local_id=f"e{len(extraction.entities)}", kind="Site", label=place.name,
+                                   key=place.key, subtype="AdministrativeArea" if place.level in
+                                   {"province", "city", "county", "town"} else None)
+                target.mentions.append(Mention(m.start, m.start + length, m.text[:length], "Site",
+                                               "pattern.facility_place", 0.85, place.key))
+                extraction.entities.append(target)
+                by_key[("Site", place.key)] = target
+            if (ent.local_id, target.local_id) in stated:
+                break
+            sent = next(((s, e) for s, e in extraction.sentences if s <= m.start < e), (m.start, m.end))
+            out.append(Relation(ent.local_id, "locatedIn", target.local_id, m.start, m.end, sent[0], sent[1],
+                                "located.facility_name", 0.85))
+            stated.add((ent.local_id, target.local_id))
+            break
+    return out
 
 
 def to_gold_format(extraction: Extraction) -> dict:
