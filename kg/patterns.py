@@ -69,6 +69,15 @@ _ACTOR_CUES = ("被", "受", "受到")
 _PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", "工厂", "基地", "园区", "总部",
                     "等", "等地", "各地", "一带", "周边", "附近", "片区", "新厂", "厂区", "州", "北部", "南部",
                     "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
+_SITE_NOUNS = ("工厂", "厂", "基地", "园区", "总部", "中心", "产业园", "办公室", "研究院", "实验室", "门店", "仓库", "项目")
+
+
+def _inside_title(text: str, start: int, end: int) -> bool:
+    """Whether [start, end) lies inside 《…》 (the title of a publication or work)."""
+    open_ = text.rfind("《", max(0, start - 30), start)
+    return open_ >= 0 and "》" not in text[open_:start] and "》" in text[end: end + 30]
+
+
 _LOCATIVE_VERBS = {"建厂", "设厂", "投产", "落地", "布局", "建设", "扩产", "设立", "开设", "拿地", "投资", "发展",
                    "开展", "运营", "生产", "研发", "成立", "上线", "部署", "量产"}
 _CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
@@ -214,6 +223,13 @@ class Patterns:
             locative = prev in _LOCATIVE_CUES or (ent.start > 0 and doc[ent.start - 1].ent_type_ == "Site")
             if prev in _ACTOR_CUES:
                 verdict[idx] = False  # 受到美国制裁: a government acting, not a place
+            elif _inside_title(doc.text, ent.start_char, ent.end_char):
+                verdict[idx] = False  # 《福布斯亚洲》: part of a publication's title
+            elif nxt is not None and nxt.text == "的" and locative:
+                # 位于纽约州北部的工厂 is a site; 在美国的技术封锁下 is not
+                after = doc[nxt.i + 1] if nxt.i + 1 < len(doc) else None
+                verdict[idx] = (after is not None and after.ent_type_ == "Site") or \
+                    any(w in doc.text[nxt.idx + 1: nxt.idx + 8] for w in _SITE_NOUNS)
             elif nxt is None or nxt.is_space or nxt.is_punct or nxt.text in _PLACE_FOLLOWERS or nxt.ent_type_ == "Site":
                 verdict[idx] = True
             elif locative and (nxt.tag_ in {"v", "vn", "vd", "p", "c", "f", "uj"} or nxt.text in _LOCATIVE_VERBS):
@@ -224,8 +240,8 @@ class Patterns:
                 verdict[idx] = True
             elif nxt.text in _CONJUNCTIONS and idx + 1 < len(ents) and ents[idx + 1].start == ent.end + 1:
                 verdict[idx] = verdict.get(idx + 1, True)  # 美国和亚洲供应商: as the last one goes
-            elif nxt.tag_.startswith("n"):
-                verdict[idx] = False
+            elif nxt.tag_.startswith("n") or (nxt.tag_ == "x" and not nxt.is_punct and not nxt.text.isascii()):
+                verdict[idx] = False  # 中国车规芯片: an unknown word after a place is usually its noun
             else:
                 verdict[idx] = True
         for idx, ent in enumerate(ents):
@@ -332,7 +348,8 @@ class Patterns:
             if (prev is not None and prev.label_ == "Site" and ent.label_ == "Site"
                     and prev.end == ent.start and not doc[prev.end - 1].whitespace_
                     and (level(prev) in {"province", "city"} and level(ent) in {"city", "county", "zone"}
-                         or level(prev) == "country" and level(ent) == "province")):
+                         or level(prev) == "country" and level(ent) == "province"
+                         or level(prev) in {"country", "region"} and level(ent) == "world_city")):
                 span = Span(doc, prev.start, ent.end, label="Site", kb_id=ent.kb_id_)
                 info = ent_info(doc, ent)
                 doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(

@@ -86,6 +86,9 @@ def test_components_patterns_sites(text, expected):
         ("中国电动汽车制造商比亚迪发布新车。", "中国"),
         ("华为受到美国制裁。", "美国"),
         ("公司在香港创业板上市。", "香港"),
+        ("《福布斯亚洲》杂志评选了榜单。", "亚洲"),
+        ("对于中国车规芯片企业而言", "中国"),
+        ("欲在美国的技术封锁下实现突破。", "美国"),
     ],
 )
 def test_components_place_used_as_qualifier_is_not_a_site(text, absent):
@@ -130,3 +133,16 @@ def test_components_installed_spacy_model_plugs_in_by_config(tmp_path):
     doc = nlp("星河智联在青岛发布新产品。")
     assert ("星河智联", "Company") in [(e.text, e.label_) for e in doc.ents]
     assert load_pipeline() is not nlp  # the default pipeline is unaffected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("生产线就在上海的漕河泾。", ("上海", "Site")),
+        ("工厂位于纽约州北部的园区。", ("纽约州北部", "Site")),
+        ("京东方在上海建厂。", ("上海", "Site")),
+        ("三星在美国拉斯维加斯发布新品。", ("美国拉斯维加斯", "Site")),
+    ],
+)
+def test_components_places_in_locative_phrases_are_sites(text, expected):
+    assert expected in ents(text)

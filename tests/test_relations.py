@@ -128,6 +128,8 @@ def test_relations_seed_gold_relations_found():
     pred = to_gold_format(extract(read_document(SEED_DOC)))
     score = score_document(gold, pred)
     assert score.errors["relations"]["fn"] == []
-    assert score.errors["relations"]["fp"] == []
+    # The gold does not annotate a facility's place from its name, which the relations issue
+    # asks for (昆山智能计算中心 lies in 昆山); every other prediction must be in the gold.
+    assert score.errors["relations"]["fp"] == ["昆山智能计算中心 locatedIn 昆山"]
     assert score.relations_micro.tp == sum(1 for r in gold["relations"] if not r.get("optional"))
     assert score.customers.fn == 0 and score.customers.fp == 0
