@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 from spacy.language import Language
@@ -30,16 +31,16 @@ def load_pipeline(config: str | None = None, overrides: dict | None = None) -> L
     ``overrides`` set config values by dotted path, e.g. to plug in an installed spaCy model:
     ``load_pipeline(overrides={"components.kg_fallback.model": "zh_core_web_sm"})``.
     """
-    return _load(str(config) if config else None, tuple(sorted((overrides or {}).items())))
+    return _load(str(config) if config else None, json.dumps(overrides or {}, sort_keys=True))
 
 
 @functools.lru_cache(maxsize=4)
-def _load(config: str | None, overrides: tuple) -> Language:
+def _load(config: str | None, overrides: str) -> Language:
     path = Path(config) if config else default_config_path()
     if not path.exists():
         raise ConfigError(f"pipeline config not found: {path}")
     try:
-        cfg = load_config(path, overrides=dict(overrides))
+        cfg = load_config(path, overrides=json.loads(overrides))
         return load_model_from_config(cfg, auto_fill=True, validate=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot build the pipeline from {path}: {exc}") from exc

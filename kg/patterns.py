@@ -111,10 +111,14 @@ ORG_HEADS = ("政府", "大学", "学院", "学校", "研究院", "研究所", "
              "创业板", "科创板", "主板", "媒体", "杂志", "日报", "电视台", "网", "社", "基金会", "医院", "军", "党")
 
 FACILITY_SUFFIXES = (
-    "智能计算中心", "人工智能计算中心", "智算中心", "超算中心", "计算中心", "数据中心", "云计算中心",
+    "智能计算中心", "人工智能计算中心", "智算中心", "算力中心", "超算中心", "计算中心", "数据中心", "云计算中心",
     "超级工厂", "工厂", "晶圆厂", "产业园", "科技园", "工业园", "基地", "园区", "研发中心",
     "研究院", "总部", "生产线", "产线", "厂区", "实验室",
 )
+#: words between an anchor and a facility word that show the two are not one name
+_FACILITY_GAP_STOP = {"中标", "承建", "建设", "投建", "签约", "落地", "入驻", "参与", "打造", "进驻", "拿下", "获得",
+                      "宣布", "发布", "新建", "扩建", "启动", "位于", "旗下", "联合", "携手"}
+_GENERIC_BUILDINGS = {"工厂", "超级工厂", "基地", "厂区", "生产线", "产线", "园区", "总部"}
 _FACILITY_COORD = re.compile(r"(?:及|和|与)[\u3400-\u9fff]{0,4}?(?:基地|中心|园区|工厂|研究院)")
 COMPANY_SUFFIXES = (
     "股份有限公司", "有限责任公司", "有限公司", "公司", "集团", "科技", "银行", "股份", "电子",
@@ -136,6 +140,7 @@ GENERIC_HEADS = {
 _STOP_TAGS = {"p", "c", "u", "uj", "ul", "ug", "uz", "ud", "uv", "d", "r", "m", "q", "mq", "x",
               "w", "v", "vd", "vn", "ad", "a", "f", "t", "y", "e", "o", "zg", "k", "h", "l", "i", "s"}
 _CJK = re.compile(r"^[\u3400-\u9fffA-Za-z0-9·\-&]+$")
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _PROPER_TAGS = {"nr", "nrt", "nrfg", "nt", "nz", "ns", "j", "x"}
 
 
@@ -185,8 +190,8 @@ class Patterns:
             self._line_re = re.compile(
                 r"(?<![A-Za-z0-9\u3400-\u9fff])?"
                 r"(" + "|".join(re.escape(n) for n in names) + r")"
-                r"\s?((?:[A-Z]{0,3}\d{1,5}[A-Za-z]{0,3}|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s?号)"
-                r"(?:\s?(?:Pro\+?|Max|Ultra|Plus|Lite|mini|SE|Gen\s?\d|[A-Z]\d?))*)(?![A-Za-z0-9])"
+                r"\s?((?:[A-Z]{0,3}\d{1,5}[A-Za-z]{0,3}\+?|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s?号)"
+                r"(?:\s?(?:Pro\+?|Max|Ultra|Plus|Lite|mini|SE|Neo|Gen\s?\d|[A-Z]\d?))*)(?![A-Za-z0-9])"
             )
         else:
             self._line_re = None
@@ -338,9 +343,12 @@ class Patterns:
         gaz = load_gazetteer()
 
         def level(span: Span) -> str:
-            entry = gaz.get("Site", ent_info(doc, span).key)
-            if entry is None or span.text[-1] in "省市区县" or not ent_info(doc, span).rule.startswith("gazetteer"):
+            info = ent_info(doc, span)
+            entry = gaz.get("Site", info.key)
+            if entry is None or not info.rule.startswith(("gazetteer", "pattern.compound_place")):
                 return ""
+            if span.text[-1] in "省市区县" and entry.level != "zone":
+                return ""  # 深圳福田区: a district written in full stands on its own
             return entry.level
 
         for ent in ents:
@@ -348,6 +356,7 @@ class Patterns:
             if (prev is not None and prev.label_ == "Site" and ent.label_ == "Site"
                     and prev.end == ent.start and not doc[prev.end - 1].whitespace_
                     and (level(prev) in {"province", "city"} and level(ent) in {"city", "county", "zone"}
+                         or level(prev) == "zone" and level(ent) == "zone"
                          or level(prev) == "country" and level(ent) == "province"
                          or level(prev) in {"country", "region"} and level(ent) == "world_city")):
                 span = Span(doc, prev.start, ent.end, label="Site", kb_id=ent.kb_id_)
@@ -360,6 +369,32 @@ class Patterns:
                 merged.append(ent)
         if changed:
             doc.ents = merged
+        self._foreign_places(doc)
+
+    # 德国图林根, 匈牙利德布勒森: a country followed by a place name no list knows
+    def _foreign_places(self, doc: Doc) -> None:
+        gaz = load_gazetteer()
+        ents = list(doc.ents)
+        changed = False
+        for n, ent in enumerate(ents):
+            if ent.label_ != "Site":
+                continue
+            entry = gaz.get("Site", ent_info(doc, ent).key)
+            if entry is None or entry.level not in {"country", "region"} or entry.country in {"CN", ""}:
+                continue
+            end = ent.end
+            while (end < len(doc) and not doc[end - 1].whitespace_ and not doc[end].ent_type_
+                   and doc[end].tag_ in {"ns", "nrt", "nr", "x"} and _CJK_ONLY.match(doc[end].text)
+                   and end - ent.end < 2):
+                end += 1
+            if end > ent.end and len(doc[ent.end:end].text) >= 2:
+                span = Span(doc, ent.start, end, label="Site")
+                doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
+                    "pattern.foreign_place", 0.75, "", "Site")
+                ents[n] = span
+                changed = True
+        if changed:
+            doc.ents = ents
 
     def _product_lines(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
@@ -405,18 +440,25 @@ class Patterns:
         for ent in doc.ents:
             if ent.label_ not in {"Site", "Company"}:
                 continue
-            # the anchor may be followed by up to 6 descriptor characters, then a facility word
-            tail = text[ent.end_char: ent.end_char + 14]
+            # the anchor may be followed by descriptor characters and place names (中国联通
+            # 内蒙古和林格尔数据中心), then a facility word
+            tail = text[ent.end_char: ent.end_char + 24]
             for suffix in FACILITY_SUFFIXES:
                 idx = tail.find(suffix)
-                if idx < 0 or idx > 6:
+                if idx < 0 or idx > 12:
                     continue
                 gap = tail[:idx]
-                if not re.fullmatch(r"[\u3400-\u9fff]*", gap) or re.search(r"[的在与和及将已于是为了从向对把被]", gap):
+                if not re.fullmatch(r"[\u3400-\u9fff]*", gap):
                     continue
                 gap_span = doc.char_span(ent.end_char, ent.end_char + idx, alignment_mode="expand")
-                if gap_span is not None and any(t.tag_.startswith("v") or t.ent_type_ for t in gap_span):
+                plain = [t for t in (gap_span or []) if t.ent_type_ != "Site"]
+                if any(t.tag_.startswith("v") or t.ent_type_ or t.text in _FACILITY_GAP_STOP
+                       or re.search(r"[的在与和及将已于是为了从向对把被]", t.text) for t in plain):
                     continue
+                if sum(len(t.text) for t in plain) > (8 if ent.label_ == "Site" else 6):
+                    continue
+                if ent.label_ == "Site" and not gap and suffix in _GENERIC_BUILDINGS:
+                    break  # 德国图林根工厂: the place is the site; "工厂" names no facility
                 end_char = ent.end_char + idx + len(suffix)
                 coord = _FACILITY_COORD.match(text, end_char)
                 if coord:
