@@ -81,7 +81,7 @@ def _inside_title(text: str, start: int, end: int) -> bool:
 _LOCATIVE_VERBS = {"建厂", "设厂", "投产", "落地", "布局", "建设", "扩产", "设立", "开设", "拿地", "投资", "发展",
                    "开展", "运营", "生产", "研发", "成立", "上线", "部署", "量产"}
 _CONJUNCTIONS = {"和", "与", "及", "、", "以及"}
-_QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "vn", "j", "eng", "m", "b", "an", "a", "d", "uj"}
+_QUALIFIED_TAGS = {"n", "nz", "nt", "nr", "nrt", "j", "eng", "m", "b", "an", "a", "d", "uj"}
 _GROUP_SUFFIXES = {"集团", "公司", "控股", "有限公司", "股份有限公司", "有限责任公司"}
 _LEGAL_ENDINGS = {"集团", "公司", "有限公司", "股份有限公司", "有限责任公司"}
 _INDUSTRY_WORDS = {"科技", "技术", "股份", "集团", "电子", "半导体", "微电子", "新能源", "能源", "汽车", "通信", "信息",
@@ -142,6 +142,16 @@ _STOP_TAGS = {"p", "c", "u", "uj", "ul", "ug", "uz", "ud", "uv", "d", "r", "m", 
 _CJK = re.compile(r"^[\u3400-\u9fffA-Za-z0-9·\-&]+$")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _PROPER_TAGS = {"nr", "nrt", "nrfg", "nt", "nz", "ns", "j", "x"}
+_NAME_TAGS = _PROPER_TAGS | {"eng", "n"}
+_OPERATOR_WORDS = {"移动", "联通", "电信", "基金", "资本", "投资"}
+_LATIN_COMPANY_WORDS = {
+    "Technologies", "Technology", "Tech", "Energy", "Systems", "Partners", "Capital", "Ventures", "Inc", "Inc.",
+    "Corp", "Corp.", "Corporation", "Labs", "Lab", "Power", "Nanotechnologies", "Enterprises", "Group", "Holdings",
+    "Motors", "Semiconductor", "Semiconductors", "Networks", "Media", "Robotics", "Therapeutics", "Software",
+    "Electronics", "Solutions", "Materials", "Mobility", "Automotive", "Games", "Studios", "Pharmaceuticals",
+    "Investments", "Fund", "Ltd", "Ltd.", "LLC", "GmbH", "AG", "SE", "Co", "Co.", "Company", "Industries",
+    "Instruments", "Microsystems", "Devices", "Communications", "Telecom", "Bank", "Airlines", "Aerospace",
+}
 
 
 def _name_tokens_before(doc: Doc, index: int, max_chars: int = 10, max_tokens: int = 4) -> int:
@@ -209,7 +219,8 @@ class Patterns:
         if self.company_suffixes:
             self._extend_known_companies(doc)
             add_entities(doc, self._company_suffixes(doc), replace_inside=True)
-        add_entities(doc, self._latin_names(doc))
+        self._latin_names(doc)
+        self._cjk_enumerations(doc)
         self._drop_place_qualifiers(doc)
         return doc
 
@@ -304,7 +315,9 @@ class Patterns:
             if window_before.rstrip().endswith(_PERSON_TITLES) or window_after.lstrip().startswith(_PERSON_AFTER):
                 continue  # 首席执行官 Ajit Manocha: a person, not a company
             label = None
-            if any(c in window_before for c in _COMPANY_CUES_BEFORE) or window_after.lstrip().startswith(_COMPANY_CUES_AFTER):
+            if name.split()[-1] in _LATIN_COMPANY_WORDS:
+                label = "Company"  # Group14 Technologies, Lightspeed Venture Partners
+            elif any(c in window_before for c in _COMPANY_CUES_BEFORE) or window_after.lstrip().startswith(_COMPANY_CUES_AFTER):
                 label = "Company"
             elif any(c in window_before for c in _PRODUCT_CUES_BEFORE) or window_after.lstrip().startswith(_PRODUCT_NOUNS):
                 label = "Product"
@@ -312,14 +325,117 @@ class Patterns:
                 pending.append(span)
                 continue
             out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_name", 0.6)))
-        if pending:
-            add_entities(doc, out)  # so that enumerations see the names typed by a cue
-            out = []
-            for span in pending:
-                label = self._enumeration_label(doc, span)
-                if label:
-                    out.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.latin_enumeration", 0.55)))
-        return out
+        add_entities(doc, out)  # so that enumerations see the names typed by a cue
+        # names typed by their neighbours in a list; repeat, as each round types more of it
+        while pending:
+            typed = [(span, self._enumeration_label(doc, span)) for span in pending]
+            found = [(Span(doc, sp.start, sp.end, label=lab), EntInfo("pattern.latin_enumeration", 0.55))
+                     for sp, lab in typed if lab]
+            if not found:
+                break
+            add_entities(doc, found)
+            pending = [sp for sp, lab in typed if not lab]
+        return []
+
+    # 华为、中兴通讯、大唐移动、诺基亚贝尔和富通集团: unknown names listed with known ones
+    def _cjk_enumerations(self, doc: Doc) -> None:
+        n = len(doc)
+        seps = [i for i, t in enumerate(doc) if t.text == "、"]
+        if not seps:
+            return
+        chains: list[list[int]] = [[seps[0]]]
+        for i in seps[1:]:
+            gap = doc[chains[-1][-1] + 1: i]
+            if len(gap) <= 4 and not any(t.is_punct or t.is_space for t in gap):
+                chains[-1].append(i)
+            else:
+                chains.append([i])
+        candidates: list[tuple[Span, EntInfo]] = []
+        for chain in chains:
+            items: list[tuple[int, int]] = []
+            start = self._item_start(doc, chain[0])
+            if start is not None:
+                items.append((start, chain[0]))
+            items += [(a + 1, b) for a, b in zip(chain, chain[1:])]
+            # the last item, possibly after 和/及/与: up to the next non-name token
+            j = chain[-1] + 1
+            for _ in range(2):
+                end = self._item_end(doc, j)
+                if end is None:
+                    break
+                items.append((j, end))
+                if end < n and doc[end].text in {"和", "及", "与", "以及"}:
+                    j = end + 1
+                    continue
+                break
+            labels = set()
+            unknown = []
+            for a, b in items:
+                span = doc[a:b]
+                ent_labels = {t.ent_type_ for t in span if t.ent_type_}
+                covered = all(t.ent_type_ for t in span)
+                if covered and len(ent_labels) == 1:
+                    labels |= ent_labels
+                elif not any(t.ent_type_ for t in span) or (ent_labels == {"Company"} and span[0].ent_type_):
+                    unknown.append(span)
+            if len(labels) != 1 or not unknown:
+                continue
+            label = labels.pop()
+            for span in unknown:
+                text = span.text
+                if 2 <= len(text.replace(" ", "")) <= 12 and text not in GENERIC_HEADS and not text.endswith(ORG_HEADS) \
+                        and all(t.tag_ in _NAME_TAGS or t.ent_type_ or t.text in COMPANY_SUFFIXES
+                                or t.text in _OPERATOR_WORDS for t in span) \
+                        and any(t.tag_ in _PROPER_TAGS or t.tag_ == "eng" or t.ent_type_ for t in span):
+                    candidates.append((Span(doc, span.start, span.end, label=label), EntInfo("pattern.enumeration", 0.6)))
+        add_entities(doc, candidates, replace_inside=True)
+
+    @staticmethod
+    def _item_start(doc: Doc, sep: int) -> int | None:
+        i = sep - 1
+        if i < 0:
+            return None
+        if doc[i].ent_type_:
+            while i > 0 and doc[i - 1].ent_type_ and doc[i - 1].ent_iob_ != "B" or (doc[i].ent_iob_ == "I" and i > 0):
+                i -= 1
+                if doc[i].ent_iob_ == "B":
+                    break
+            return i
+        if doc[i].tag_ in _NAME_TAGS and not doc[i].is_punct:
+            # 微软气候创新基金: walk back over name pieces, taking a known name they continue
+            start = i
+            while start > 0 and sep - start < 4 and not doc[start - 1].whitespace_:
+                prev = doc[start - 1]
+                if prev.ent_type_ == "Company":
+                    while start > 0 and doc[start - 1].ent_type_ == "Company" and doc[start - 1].ent_iob_ == "I":
+                        start -= 1
+                    start -= 1
+                    break
+                if prev.ent_type_ or prev.tag_ not in _NAME_TAGS or prev.is_punct or prev.text in GENERIC_HEADS:
+                    break
+                start -= 1
+            return start
+        return None
+
+    @staticmethod
+    def _item_end(doc: Doc, j: int) -> int | None:
+        if j >= len(doc) or doc[j].is_punct or doc[j].is_space:
+            return None
+        if doc[j].ent_type_:
+            k = j + 1
+            while k < len(doc) and doc[k].ent_iob_ == "I":
+                k += 1
+            # 诺基亚贝尔: a known name and one more piece form another company
+            if k < len(doc) and not doc[k].ent_type_ and doc[k].tag_ in {"nr", "nrt", "nz", "x"} \
+                    and not doc[k - 1].whitespace_ and _CJK_ONLY.match(doc[k].text):
+                k += 1
+            return k
+        if doc[j].tag_ not in _NAME_TAGS or doc[j].text in GENERIC_HEADS:
+            return None
+        k = j + 1
+        if k < len(doc) and (doc[k].text in COMPANY_SUFFIXES or doc[k].text in _OPERATOR_WORDS):
+            k += 1
+        return k
 
     @staticmethod
     def _enumeration_label(doc: Doc, span: Span) -> str | None:
