@@ -121,6 +121,7 @@ class Sentences:
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 # A name that needs context fires when one of these follows it (公司, 集团 …) or when the same
 # entity was also found through an unambiguous name in the document.
+_MODEL_AFTER = re.compile(r"\s?[A-Z][A-Za-z]*\d")
 _LOCATIVE_CUES = ("在", "于", "位于", "地处", "落户", "进入", "赴", "至", "到")
 _FACILITY_WORDS = ("智能计算中心", "智算中心", "计算中心", "数据中心", "超算中心", "工厂", "基地", "产业园",
                    "园区", "科技园", "工业园", "研发中心", "新区", "高新区", "开发区")
@@ -245,9 +246,10 @@ class GazetteerRuler:
         return min(entries, key=lambda e: (e in ambiguous, kind_rank[e.kind], level_rank.get(e.level, 9), e.key))
 
     def _has_context(self, doc: Doc, raw: str, span: Span, entry: Entry) -> bool:
-        after = raw[span.end_char: span.end_char + 6]
+        after = raw[span.end_char: span.end_char + 12]
         if entry.kind == "Company":
-            return after.startswith(_COMPANY_CONTEXT)
+            # 荣耀 Magic5: a brand directly before a model name
+            return after.startswith(_COMPANY_CONTEXT) or bool(_MODEL_AFTER.match(after))
         if entry.kind == "Site":
             before = raw[max(0, span.start_char - 6): span.start_char]
             prev = doc[span.start - 1].text if span.start > 0 else ""

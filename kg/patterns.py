@@ -100,6 +100,16 @@ _LATIN_STOP = {"ceo", "cto", "cfo", "coo", "the", "inc", "ltd", "co", "corp", "a
 _COMPANY_CUES_BEFORE = ("收购", "并购", "买下", "投资", "入股", "旗下", "公司", "子公司", "初创", "竞争对手", "对手",
                         "合作伙伴", "客户", "供应商", "厂商")
 _COMPANY_CUES_AFTER = ("公司", "集团", "旗下", "创始人", "首席", "CEO", "宣布")
+_WORD_NUMBER = re.compile(r"(?<![A-Za-z0-9\-])(?P<name>(?P<word>[A-Z][a-z]{2,}|[A-Z]{2,5})\s(?:(?!19\d\d|20\d\d)\d{2,4}|[A-Z]\d{1,3})"
+                          r"(?:\s(?:Pro|Max|Ultra|Plus|SE|Lite|mini))*)(?![A-Za-z0-9.\-])")
+_CJK_NUMBERED = re.compile(r"(?P<name>[\u4e00-\u9fff]{2}[一二三四五六七八九十]号)")
+_QUOTED_PRODUCT = re.compile(r"(?:汽车|芯片|手机|电池|平台|系统|模型|大模型|机器人|卫星|处理器|操作系统|产品|品牌|飞行器|系列)"
+                             r"“(?P<name>[^”“，。、\s]{2,12})”")
+_BRAND_CODE = re.compile(r"(?P<brand>[A-Za-z\u4e00-\u9fff]{2,10}) (?P<name>[A-Z]\d{1,3}(?:\s(?:Pro\+?|Max|Ultra|Plus|SE|Lite|mini))*)"
+                         r"(?![A-Za-z0-9.\-])")
+_NOT_AFTER_NUMBER = ("年", "月", "日", "%", "亿", "万", "元", "美元", "个", "家", "款", "人", "名", "次", "倍", "号", "米")
+_EVENT_WORDS = {"gtc", "ces", "mwc", "wwdc", "computex", "semicon", "hot", "fy", "top", "covid", "windows", "page",
+                "figure", "table", "ios", "android", "version", "iso", "usb", "wifi", "release", "level", "day"}
 _PERSON_TITLES = ("总裁", "首席执行官", "CEO", "董事长", "创始人", "联合创始人", "分析师", "教授", "主席", "副总裁",
                    "总经理", "高管", "经理", "负责人", "发言人", "研究员", "博士", "先生", "女士", "兼", "CFO", "CTO")
 _PERSON_AFTER = ("表示", "说", "称", "指出", "透露", "认为", "先生", "女士", "博士")
@@ -137,7 +147,7 @@ GENERIC_HEADS = {
     "显示", "光电", "电气", "动力", "传媒", "制药", "电器", "股份", "有限", "责任", "子公司", "旗下",
     "母公司", "分公司", "孙公司", "控股公司", "投资公司", "该", "其他", "这些", "那些", "所有", "不少",
 }
-_STOP_TAGS = {"p", "c", "u", "uj", "ul", "ug", "uz", "ud", "uv", "d", "r", "m", "q", "mq", "x",
+_STOP_TAGS = {"p", "c", "u", "uj", "ul", "ug", "uz", "ud", "uv", "d", "r", "m", "q", "mq",
               "w", "v", "vd", "vn", "ad", "a", "f", "t", "y", "e", "o", "zg", "k", "h", "l", "i", "s"}
 _CJK = re.compile(r"^[\u3400-\u9fffA-Za-z0-9·\-&]+$")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
@@ -162,7 +172,7 @@ def _name_tokens_before(doc: Doc, index: int, max_chars: int = 10, max_tokens: i
         tok = doc[start - 1]
         if tok.whitespace_ and start - 1 != index - 1 and not tok.text.isascii():
             break
-        if not _CJK.match(tok.text) or tok.tag_ in _STOP_TAGS or tok.text in GENERIC_HEADS:
+        if tok.is_punct or not _CJK.match(tok.text) or tok.tag_ in _STOP_TAGS or tok.text in GENERIC_HEADS:
             break
         if doc[start - 1].ent_type_ and doc[start - 1].ent_type_ != "Site":
             break
@@ -219,6 +229,7 @@ class Patterns:
         if self.company_suffixes:
             self._extend_known_companies(doc)
             add_entities(doc, self._company_suffixes(doc), replace_inside=True)
+        add_entities(doc, self._product_shapes(doc))
         self._latin_names(doc)
         self._cjk_enumerations(doc)
         self._drop_place_qualifiers(doc)
@@ -292,6 +303,45 @@ class Patterns:
             else:
                 continue
             doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = info
+            ents[n] = span
+            changed = True
+        if changed:
+            doc.ents = ents
+
+    # Atlas 900, 飞星一号, 飞行汽车“陆地航母”, vivo X90: product names by their shape
+    def _product_shapes(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
+        text = doc.text
+        out = []
+        for regex, rule in ((_WORD_NUMBER, "pattern.word_number"), (_CJK_NUMBERED, "pattern.numbered_name"),
+                            (_QUOTED_PRODUCT, "pattern.quoted_product"), (_BRAND_CODE, "pattern.brand_code")):
+            for m in regex.finditer(text):
+                start, end = m.span("name")
+                if text[end: end + 2].startswith(_NOT_AFTER_NUMBER):
+                    continue
+                if rule == "pattern.word_number" and m.group("word").lower() in _LATIN_STOP | _EVENT_WORDS:
+                    continue
+                if rule == "pattern.brand_code":
+                    brand = doc.char_span(m.start("brand"), m.end("brand"), alignment_mode="strict")
+                    if brand is None or brand[-1].ent_type_ != "Company":
+                        continue
+                span = doc.char_span(start, end, alignment_mode="strict")
+                if span is None or any(t.ent_type_ for t in span):
+                    continue
+                out.append((Span(doc, span.start, span.end, label="Product"), EntInfo(rule, 0.6)))
+        return out
+
+    # 小鹏汇天, 诺基亚贝尔: a known company name glued to an unknown word names another company
+    def _company_pieces(self, doc: Doc) -> None:
+        ents = list(doc.ents)
+        changed = False
+        for n, ent in enumerate(ents):
+            if ent.label_ != "Company" or ent.end >= len(doc) or doc[ent.end - 1].whitespace_:
+                continue
+            nxt = doc[ent.end]
+            if nxt.ent_type_ or nxt.tag_ != "x" or not _CJK_ONLY.match(nxt.text) or len(nxt.text) < 2:
+                continue
+            span = Span(doc, ent.start, ent.end + 1, label="Company")
+            doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo("pattern.company_piece", 0.6)
             ents[n] = span
             changed = True
         if changed:
@@ -617,7 +667,9 @@ class Patterns:
                 nxt = doc[i + 1].text if i + 1 < len(doc) else ""
                 if nxt in {"公司", "集团", "股份有限公司", "有限公司"}:
                     end = i + 2
-                elif not any(t.tag_ in {"nt", "nz", "nrt", "nr"} for t in doc[start:i]):
+                elif not any(t.tag_ in {"nt", "nz", "nrt", "nr"} for t in doc[start:i]) and not (
+                        # 江苏智途科技: an unknown word after a place is a name
+                        doc[start].ent_type_ == "Site" and any(t.tag_ == "x" for t in doc[start:i])):
                     continue
             include_suffix = suffix not in {"公司"} or end > i + 1
             span_end = end if include_suffix else i
@@ -635,7 +687,7 @@ class Patterns:
     assigns=["doc.ents"],
     default_config={"model": None, "label_map": {"ORG": "Company", "GPE": "Site", "LOC": "Site",
                                                  "FAC": "Site", "PRODUCT": "Product"},
-                    "jieba_tags": {"nt": "Company"}},
+                    "jieba_tags": {}},
 )
 def make_fallback(nlp: Language, name: str, *, model: str | None, label_map: dict[str, str],
                   jieba_tags: dict[str, str]) -> "Fallback":

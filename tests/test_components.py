@@ -146,3 +146,53 @@ def test_components_installed_spacy_model_plugs_in_by_config(tmp_path):
 )
 def test_components_places_in_locative_phrases_are_sites(text, expected):
     assert expected in ents(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("华为发布 Atlas 900 集群。", ("Atlas 900", "Product")),
+        ("卫星飞星一号发射成功。", ("飞星一号", "Product")),
+        ("公司展示了飞行汽车“陆地航母”。", ("陆地航母", "Product")),
+        ("小鹏 G9 正式上市。", ("G9", "Product")),
+        ("荣耀 Magic5 Pro 发布。", ("荣耀", "Company")),
+        ("骁龙 8+ Gen 1 由台积电代工。", ("骁龙 8+ Gen 1", "Product")),
+    ],
+)
+def test_components_product_shapes(text, expected):
+    assert expected in ents(text)
+
+
+@pytest.mark.parametrize("text", ["在 GTC 2022 大会上发布。", "营收达到 Q3 2022 的水平。"])
+def test_components_product_shapes_skip_events_and_years(text):
+    assert [e for e in ents(text) if e[1] == "Product"] == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("华为、中兴通讯、大唐移动、诺基亚贝尔和富通集团中标。",
+         {"大唐移动", "诺基亚贝尔", "富通集团"}),
+        ("QuantumScape、Solid Power、Factorial Energy 和 StoreDot 等公司", {"QuantumScape", "StoreDot"}),
+    ],
+)
+def test_components_enumerations_type_unknown_names(text, expected):
+    assert expected <= {t for t, label in ents(text) if label == "Company"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("宁德时代在德国图林根工厂投产。", ("德国图林根", "Site")),
+        ("中国联通内蒙古和林格尔数据中心投运。", ("中国联通内蒙古和林格尔数据中心", "Site")),
+        ("公司落户湖北武汉东湖新技术开发区。", ("湖北武汉东湖新技术开发区", "Site")),
+        ("小鹏汽车收购江苏智途科技。", ("江苏智途科技", "Company")),
+    ],
+)
+def test_components_compound_names(text, expected):
+    assert expected in ents(text)
+
+
+def test_components_company_name_is_not_glued_to_following_words():
+    found = {t for t, _ in ents("以阿里巴巴为例，中兴自研芯片。")}
+    assert "阿里巴巴为例" not in found and "中兴自研" not in found
