@@ -151,7 +151,20 @@ def group_mentions(text: str, mentions: Iterable[Mention]) -> list[DocEntity]:
                 alias_of[(m.kind, "~" + norm_key(alias))] = key
     entities = list(groups.values())
     _mentions_of_aliases(text, entities)
+    _brand_aliases(text, entities)
     return entities
+
+
+def _brand_aliases(text: str, entities: list[DocEntity]) -> None:
+    """``vivo X90`` is a name of the product X90 too: the brand right before a product's name."""
+    company_ends = {m.end: m for e in entities if e.kind == "Company" for m in e.mentions}
+    for ent in entities:
+        if ent.kind != "Product":
+            continue
+        for m in ent.mentions:
+            brand = company_ends.get(m.start - 1) if text[m.start - 1: m.start] == " " else None
+            if brand is not None and not m.text.startswith(brand.text):
+                ent.aliases.add(f"{brand.text} {m.text}")
 
 
 def _mentions_of_aliases(text: str, entities: list[DocEntity]) -> None:

@@ -66,10 +66,21 @@ def _is_spec_token(code: str) -> bool:
 
 _LOCATIVE_CUES = ("在", "于", "位于", "地处", "落户", "进入", "赴", "至", "到", "遍布")
 _ACTOR_CUES = ("被", "受", "受到")
-_PLACE_FOLLOWERS = {"市场", "地区", "境内", "国内", "当地", "本土", "工厂", "基地", "园区", "总部",
+_PLACE_FOLLOWERS = {"地区", "境内", "国内", "当地", "本土", "工厂", "基地", "园区", "总部",
                     "等", "等地", "各地", "一带", "周边", "附近", "片区", "新厂", "厂区", "州", "北部", "南部",
                     "东部", "西部", "中部", "地处", "境外", "以外", "以北", "以南", "以东", "以西", "之外"}
 _SITE_NOUNS = ("工厂", "厂", "基地", "园区", "总部", "中心", "产业园", "办公室", "研究院", "实验室", "门店", "仓库", "项目")
+
+
+def _list_starts_with_cue(doc: Doc, start: int) -> bool:
+    """Whether the list of places ending at token ``start`` is introduced by a locative cue."""
+    i = start - 1
+    while i >= 1 and doc[i].text in _CONJUNCTIONS and doc[i - 1].ent_type_ == "Site":
+        i -= 1
+        while i >= 0 and doc[i].ent_type_ == "Site" and doc[i].ent_iob_ == "I":
+            i -= 1
+        i -= 1
+    return i >= 0 and i < start - 1 and doc[i].text in _LOCATIVE_CUES
 
 
 def _inside_title(text: str, start: int, end: int) -> bool:
@@ -105,9 +116,15 @@ _WORD_NUMBER = re.compile(r"(?<![A-Za-z0-9\-])(?P<name>(?P<word>[A-Z][a-z]{2,}|[
 _CJK_NUMBERED = re.compile(r"(?P<name>[\u4e00-\u9fff]{2}[一二三四五六七八九十]号)")
 _QUOTED_PRODUCT = re.compile(r"(?:汽车|芯片|手机|电池|平台|系统|模型|大模型|机器人|卫星|处理器|操作系统|产品|品牌|飞行器|系列)"
                              r"“(?P<name>[^”“，。、\s]{2,12})”")
-_BRAND_CODE = re.compile(r"(?P<brand>[A-Za-z\u4e00-\u9fff]{2,10}) (?P<name>[A-Z]\d{1,3}(?:\s(?:Pro\+?|Max|Ultra|Plus|SE|Lite|mini))*)"
+_BRAND_CODE = re.compile(r"(?P<brand>[A-Za-z\u4e00-\u9fff]{2,10}) (?P<name>(?:[A-Z]\d{1,3}|(?!19\d\d|20\d\d)\d{2,4})"
+                         r"(?:\s(?:Pro\+?|Max|Ultra|Plus|SE|Lite|mini))*)"
                          r"(?![A-Za-z0-9.\-])")
-_NOT_AFTER_NUMBER = ("年", "月", "日", "%", "亿", "万", "元", "美元", "个", "家", "款", "人", "名", "次", "倍", "号", "米")
+#: a number followed by a unit, classifier or date word is a quantity, not a model name
+_NOT_AFTER_NUMBER = ("年", "月", "日", "%", "亿", "万", "千", "百", "元", "美元", "个", "家", "款", "人", "名", "次", "倍",
+                     "号", "米", "位", "条", "台", "辆", "颗", "片", "块", "只", "张", "套", "部", "种", "项", "层",
+                     "座", "架", "批", "份", "周", "天", "小时", "分", "秒", "岁", "代", "届", "期", "轮", "股", "点",
+                     "英寸", "寸", "nm", "GB", "TB", "W", "mAh", "Hz", "K", "P", "G", "%", "度", "瓦", "吨", "公里",
+                     "平方", "克", "升", "所", "间", "篇", "场", "节", "units", "x", "倍")
 _EVENT_WORDS = {"gtc", "ces", "mwc", "wwdc", "computex", "semicon", "hot", "fy", "top", "covid", "windows", "page",
                 "figure", "table", "ios", "android", "version", "iso", "usb", "wifi", "release", "level", "day"}
 _PERSON_TITLES = ("总裁", "首席执行官", "CEO", "董事长", "创始人", "联合创始人", "分析师", "教授", "主席", "副总裁",
@@ -121,10 +138,14 @@ ORG_HEADS = ("政府", "大学", "学院", "学校", "研究院", "研究所", "
              "创业板", "科创板", "主板", "媒体", "杂志", "日报", "电视台", "网", "社", "基金会", "医院", "军", "党")
 
 FACILITY_SUFFIXES = (
+    "经济技术开发区", "高新技术产业开发区", "高新技术开发区", "新技术开发区", "高新区", "经开区", "开发区", "自贸区",
+    "保税区", "新区",
     "智能计算中心", "人工智能计算中心", "智算中心", "算力中心", "超算中心", "计算中心", "数据中心", "云计算中心",
     "超级工厂", "工厂", "晶圆厂", "产业园", "科技园", "工业园", "基地", "园区", "研发中心",
     "研究院", "总部", "生产线", "产线", "厂区", "实验室",
 )
+_ZONE_SUFFIXES = {"经济技术开发区", "高新技术产业开发区", "高新技术开发区", "新技术开发区", "高新区", "经开区", "开发区",
+                  "自贸区", "保税区", "新区"}
 #: words between an anchor and a facility word that show the two are not one name
 _FACILITY_GAP_STOP = {"中标", "承建", "建设", "投建", "签约", "落地", "入驻", "参与", "打造", "进驻", "拿下", "获得",
                       "宣布", "发布", "新建", "扩建", "启动", "位于", "旗下", "联合", "携手"}
@@ -246,8 +267,11 @@ class Patterns:
                 continue
             prev = doc[ent.start - 1].text if ent.start > 0 else ""
             nxt = doc[ent.end] if ent.end < len(doc) else None
-            # 位于中国重庆: a place right after a place continues a locative phrase
-            locative = prev in _LOCATIVE_CUES or (ent.start > 0 and doc[ent.start - 1].ent_type_ == "Site")
+            # 位于中国重庆: a place right after a place continues a locative phrase;
+            # 在北美和欧洲市场: the cue before the first place of a list counts for all of them
+            locative = prev in _LOCATIVE_CUES or (ent.start > 0 and doc[ent.start - 1].ent_type_ == "Site") \
+                or _list_starts_with_cue(doc, ent.start)
+            nxt2 = doc[nxt.i + 1] if nxt is not None and nxt.i + 1 < len(doc) else None
             if prev in _ACTOR_CUES:
                 verdict[idx] = False  # 受到美国制裁: a government acting, not a place
             elif _inside_title(doc.text, ent.start_char, ent.end_char):
@@ -257,10 +281,14 @@ class Patterns:
                 after = doc[nxt.i + 1] if nxt.i + 1 < len(doc) else None
                 verdict[idx] = (after is not None and after.ent_type_ == "Site") or \
                     any(w in doc.text[nxt.idx + 1: nxt.idx + 8] for w in _SITE_NOUNS)
+            elif nxt is not None and nxt.text == "市场":
+                verdict[idx] = locative  # 在欧洲市场推出 names a place; 面向中国市场 a market
             elif nxt is None or nxt.is_space or nxt.is_punct or nxt.text in _PLACE_FOLLOWERS or nxt.ent_type_ == "Site":
                 verdict[idx] = True
             elif locative and (nxt.tag_ in {"v", "vn", "vd", "p", "c", "f", "uj"} or nxt.text in _LOCATIVE_VERBS):
                 verdict[idx] = True  # 在法国投资建厂, 位于纽约州北部的工厂
+            elif nxt.tag_ == "vn" and nxt2 is not None and nxt2.tag_.startswith("n"):
+                verdict[idx] = False  # 美国设备厂商, 韩国研究机构: the verbal noun modifies a noun
             elif nxt.tag_ in _QUALIFIED_TAGS:
                 verdict[idx] = False  # 在香港创业板上市: even after 在, a place before a noun qualifies it
             elif locative:
@@ -286,6 +314,14 @@ class Patterns:
                 continue
             nxt = doc[ent.end]
             if doc[ent.end - 1].whitespace_ or nxt.ent_type_:
+                continue
+            if nxt.text in {"区", "县", "市", "镇", "省"}:
+                # 东湖高新区: a company's name followed by an administrative suffix is a place
+                span = Span(doc, ent.start, ent.end + 1, label="Site")
+                doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
+                    "pattern.place_not_company", 0.7, "", "AdministrativeArea")
+                ents[n] = span
+                changed = True
                 continue
             # 北京卫蓝新能源 + 科技有限公司: the legal full name of a known company
             end = ent.end
@@ -316,7 +352,7 @@ class Patterns:
                             (_QUOTED_PRODUCT, "pattern.quoted_product"), (_BRAND_CODE, "pattern.brand_code")):
             for m in regex.finditer(text):
                 start, end = m.span("name")
-                if text[end: end + 2].startswith(_NOT_AFTER_NUMBER):
+                if text[end: end + 4].lstrip().startswith(_NOT_AFTER_NUMBER):
                     continue
                 if rule == "pattern.word_number" and m.group("word").lower() in _LATIN_STOP | _EVENT_WORDS:
                     continue
@@ -617,7 +653,9 @@ class Patterns:
                 if not re.fullmatch(r"[\u3400-\u9fff]*", gap):
                     continue
                 gap_span = doc.char_span(ent.end_char, ent.end_char + idx, alignment_mode="expand")
-                plain = [t for t in (gap_span or []) if t.ent_type_ != "Site"]
+                zone = suffix in _ZONE_SUFFIXES
+                # a zone's name may contain a company's (武汉东湖高新区 holds 东湖高新)
+                plain = [t for t in (gap_span or []) if t.ent_type_ != "Site" and not (zone and t.ent_type_)]
                 if any(t.tag_.startswith("v") or t.ent_type_ or t.text in _FACILITY_GAP_STOP
                        or re.search(r"[的在与和及将已于是为了从向对把被]", t.text) for t in plain):
                     continue

@@ -196,3 +196,21 @@ def test_components_compound_names(text, expected):
 def test_components_company_name_is_not_glued_to_following_words():
     found = {t for t, _ in ents("以阿里巴巴为例，中兴自研芯片。")}
     assert "阿里巴巴为例" not in found and "中兴自研" not in found
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("比亚迪 300 亿元投资。", "300"),
+        ("复旦微电子 12 位工程师。", "12"),
+        ("泛林集团和科磊等美国设备厂商表示。", "美国"),
+        ("联合开发面向中国市场的车型。", "中国"),
+    ],
+)
+def test_components_quantities_and_qualifiers_are_not_entities(text, absent):
+    assert absent not in [t for t, _ in ents(text)]
+
+
+def test_components_company_name_before_admin_suffix_is_a_place():
+    assert ("武汉东湖高新区", "Site") in ents("计算中心位于武汉东湖高新区。")
+    assert ("北京亦庄经济技术开发区", "Site") in ents("北方华创位于北京亦庄经济技术开发区。")

@@ -43,3 +43,9 @@ def test_extract_gold_format_marks_customers():
     customers = {e["name"]: e["customer"] for e in gold["entities"]}
     assert customers == {"宁德时代": False, "特斯拉": True}
     assert gold["relations"][0]["predicate"] in {"supplierOf", "hasCustomer"}
+
+
+def test_extract_brand_before_product_is_an_alias():
+    x = _extract("vivo X90 Pro 搭载天玑 9200。")
+    product = next(e for e in x.entities if e.label == "X90 Pro")
+    assert "vivo X90 Pro" in product.surfaces
