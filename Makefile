@@ -11,7 +11,7 @@ help:
 	@echo "make demo        set up .venv, install kg, build seeds/ into $(OUT)/ and show the result"
 	@echo "make test        run the whole test suite"
 	@echo "make gazetteers  regenerate kg/data/gazetteers/ from ../shared/data"
-	@echo "make bench       run the benchmarks in benchmarks/"
+	@echo "make bench       run the benchmarks in benchmarks/ (BENCH_SIZES=1000,10000 BENCH_WORKERS=2)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ test: $(STAMP)
 gazetteers: $(STAMP)
 	$(BIN)/python -m kg.gazetteer_build
 
+# BENCH_SIZES: corpus sizes for benchmarks/bench_build.py (the 10k build takes a while on 2 cores)
+BENCH_SIZES ?= 1000,10000
+BENCH_WORKERS ?= 2
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_build.py --sizes $(BENCH_SIZES) --workers $(BENCH_WORKERS)
+	@if [ -f benchmarks/bench_queries.py ]; then $(BIN)/python benchmarks/bench_queries.py; fi
 
 clean:
 	rm -rf $(OUT) .pytest_cache build dist *.egg-info

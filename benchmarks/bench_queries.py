@@ -311,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
             rd_cell, ratio = _fmt(rd_s), f"{rd_s / ox_s:,.0f}×"
         rows = f"{ox_rows}" + ("" if rd_rows in (None, ox_rows) else f" (rdflib {rd_rows}!)")
         print(f"| `{label}` — {rows} rows | {_fmt(ox_s)} | {rd_cell} | {ratio} |")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     mismatches = [r for r in results if r[4] is not None and r[4] != r[2]]
     if mismatches:
         print(f"\nWARNING: row counts differ for {', '.join(r[0] for r in mismatches)}", file=sys.stderr)

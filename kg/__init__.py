@@ -18,7 +18,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 from .build import BuildReport, build
 from .errors import ConfigError, InputError, KGError, NotFoundError, QueryError
-from .graph import EntityRef, KnowledgeGraph
+from .graph import KnowledgeGraph
+from .lookup import Entity, Match
 from .ingest import ingest, read_document
 from .model import DocEntity, Document, Extraction, Figure, Mention, Relation
 
@@ -27,12 +28,13 @@ __all__ = [
     "ConfigError",
     "DocEntity",
     "Document",
-    "EntityRef",
+    "Entity",
     "Extraction",
     "Figure",
     "InputError",
     "KGError",
     "KnowledgeGraph",
+    "Match",
     "Mention",
     "NotFoundError",
     "QueryError",

@@ -146,20 +146,10 @@ def extract_corpus(
     import hashlib
     from types import SimpleNamespace
 
-    from .ingest import TEXT_SUFFIXES, assign_doc_ids, iter_files
+    from .ingest import assign_doc_ids, list_inputs, read_bytes
     from .parallel import Executor, batched
 
-    files: list[FileReport] = []
-    candidates: list[Path] = []
-    for path, problem in iter_files(paths):
-        if problem is not None:
-            if strict:
-                raise InputError(f"{path}: {problem}")
-            files.append(FileReport(str(path), "failed", problem))
-        elif path.suffix.lower() not in TEXT_SUFFIXES:
-            files.append(FileReport(str(path), "skipped", f"unsupported file type {path.suffix or '(none)'!r}"))
-        else:
-            candidates.append(path)
+    files, candidates = list_inputs(paths, strict=strict)
     ids = assign_doc_ids(candidates)
     records = {str(p): FileReport(str(p), "ok", doc_id=ids[p]) for p in candidates}
     files.extend(records.values())
@@ -173,8 +163,8 @@ def extract_corpus(
             doc_id = ids[p]
             if doc_id in known:  # only hash files the cache may know
                 try:
-                    digest = hashlib.sha256(p.read_bytes()).hexdigest()
-                except OSError:
+                    digest = hashlib.sha256(read_bytes(p)).hexdigest()
+                except (OSError, InputError):
                     digest = None  # the worker reports why it cannot be read
                 hit = cache.get(SimpleNamespace(doc_id=doc_id, content_hash=digest, path=str(p))) if digest else None
                 if hit is not None:
@@ -272,14 +262,14 @@ def build(
 
     report = BuildReport(files=files, documents=len(extractions), changes=changes)
     by_doc = {f.doc_id: f for f in report.files if f.doc_id}
-    quads_by_graph = Counter(q[3] for q in quads)
+    quads_by_graph = Counter(q.graph_name.value for q in quads)
     from .mapping import graph_iri
 
     for x in extractions:
         rec = by_doc[x.doc.doc_id]
         rec.entities = len(x.entities)
         rec.relations = len(x.relations)
-        rec.triples = quads_by_graph[graph_iri(x.doc.doc_id)]
+        rec.triples = quads_by_graph[str(graph_iri(x.doc.doc_id))]
     report.entities_by_type = dict(Counter(e.kind for e in resolution.entities.values()))
     customer_keys = {
         resolution.key_of(x.doc.doc_id, r.object)
@@ -290,7 +280,7 @@ def build(
     report.relations_by_predicate = dict(Counter(r.predicate for x in extractions for r in x.relations))
     report.figures = sum(len(x.figures) for x in extractions)
     report.quads = len(quads)
-    report.triples = len({q[:3] for q in quads})
+    report.triples = len({q.triple for q in quads})
     report.merges = resolution.merges
 
     graph = KnowledgeGraph.from_quads(quads, report=report, extractions=extractions)

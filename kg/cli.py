@@ -297,7 +297,11 @@ def print_rows(rows: list[dict], fmt: str) -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="The build folder (or a .trig/.nq file) to query.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
-def query(query: str, params: tuple[str, ...], out: Path, fmt: str) -> None:
+@click.option("--endpoint", metavar="URL", help="Query a SPARQL 1.1 endpoint (where `kg push` loaded the graph) instead of --out.")
+@click.option("--user", help="User name for --endpoint.")
+@click.option("--password", help="Password for --endpoint.")
+def query(query: str, params: tuple[str, ...], out: Path, fmt: str, endpoint: str | None, user: str | None,
+          password: str | None) -> None:
     """Run QUERY (a library query name or a .rq file) on the graph in --out.
 
     Parameters are bound as SPARQL variables, never pasted into the query. `kg queries` lists
@@ -308,12 +312,19 @@ def query(query: str, params: tuple[str, ...], out: Path, fmt: str) -> None:
       kg query customers_of --param company=寒武纪
       kg query figures_of -p entity=Cambricon -p kind=revenue --format csv
       kg query my.rq --format json
+      kg query customers_of -p company=寒武纪 --endpoint http://127.0.0.1:8890/sparql
     """
     from .graph import KnowledgeGraph
     from .queries import run_query
 
     try:
-        rows = run_query(KnowledgeGraph.open(out), query, _parse_params(params))
+        if endpoint:
+            from .push import RemoteGraph
+
+            graph = RemoteGraph(endpoint, auth=(user, password or "") if user else None)
+        else:
+            graph = KnowledgeGraph.open(out)
+        rows = run_query(graph, query, _parse_params(params))
     except NotFoundError as exc:  # an entity parameter that names nothing is bad input here
         err_console.print(f"[bold red]error:[/] {exc}")
         raise click.exceptions.Exit(EXIT_BAD_INPUT) from None

@@ -24,7 +24,7 @@ from rdflib import Dataset
 from .errors import InputError, QueryError
 from .lookup import Entity, Match, NameIndex, load_entity
 from .mapping import Quad, bind_prefixes
-from .store import from_ox, open_store, to_ox, to_ox_quads
+from .store import from_ox, from_ox_quad, open_store, to_ox, to_ox_quads
 
 KG_NS = "https://w3id.org/kg-news/ontology#"
 
@@ -63,12 +63,13 @@ class KnowledgeGraph:
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_quads(cls, quads: Iterable[Quad], **kwargs) -> "KnowledgeGraph":
-        quads = list(quads)
+    def from_quads(cls, quads: Iterable, **kwargs) -> "KnowledgeGraph":
+        """A graph in memory from Oxigraph quads or rdflib ``(s, p, o, g)`` tuples."""
+        ox_quads = to_ox_quads(quads)
         store = ox.Store()
-        store.bulk_extend(to_ox_quads(quads))
+        store.bulk_extend(ox_quads)
         graph = cls(store, **kwargs)
-        graph._quads = quads
+        graph._ox_quads = ox_quads
         return graph
 
     @classmethod
@@ -81,18 +82,20 @@ class KnowledgeGraph:
 
     # -- data -----------------------------------------------------------------------------
 
-    def quads(self) -> list[Quad]:
-        """All quads, as rdflib terms, in a stable order."""
-        cached = getattr(self, "_quads", None)
-        if cached is not None:
-            return cached
-        out = [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), from_ox(q.graph_name))
-               for q in self.store.quads_for_pattern(None, None, None, None)]
-        from .mapping import _sort_key
+    def ox_quads(self) -> list[ox.Quad]:
+        """All quads as Oxigraph quads, in a stable order (the build's, or the store's)."""
+        cached = getattr(self, "_ox_quads", None)
+        if cached is None:
+            cached = sorted(self.store.quads_for_pattern(None, None, None, None), key=str)
+            self._ox_quads = cached
+        return cached
 
-        out.sort(key=_sort_key)
-        self._quads = out
-        return out
+    def quads(self) -> list[tuple]:
+        """All quads as rdflib ``(s, p, o, g)`` tuples, in a stable order."""
+        cached = getattr(self, "_quads", None)
+        if cached is None:
+            cached = self._quads = [from_ox_quad(q) for q in self.ox_quads()]
+        return cached
 
     @property
     def dataset(self) -> Dataset:
@@ -176,7 +179,7 @@ class KnowledgeGraph:
 
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
-        quads = self.quads()
+        quads = self.ox_quads()
         written = write_graph_files(quads, out_dir)
         written["store"] = write_store(quads, out_dir)
         written["gexf"] = write_gexf(self, out_dir / "graph.gexf")

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -29,6 +30,7 @@ def base_iri() -> str:
     return base if base.endswith(("/", "#")) else base + "/"
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(key: str) -> str:
     """An ASCII slug for ``key``: readable where possible, unique always.
 
@@ -52,7 +54,12 @@ def slugify(key: str) -> str:
 
 def mint(kind: str, key: str, *more: str | int) -> URIRef:
     """Return the IRI of a ``kind`` resource with canonical ``key`` (and sub-parts)."""
+    return URIRef(mint_str(kind, key, *more))
+
+
+def mint_str(kind: str, key: str, *more: str | int) -> str:
+    """:func:`mint` as a plain string (the mapping makes millions of these)."""
     if kind not in KINDS:
         raise ValueError(f"unknown IRI kind {kind!r}; expected one of {', '.join(KINDS)}")
     parts = [slugify(key)] + [slugify(str(p)) for p in more]
-    return URIRef(base_iri() + kind + "/" + "/".join(parts))
+    return base_iri() + kind + "/" + "/".join(parts)

@@ -8,24 +8,28 @@ Example:
     >>> from kg.model import Document, Extraction
     >>> doc = Document(doc_id="d", path="d.txt", text="寒武纪", content_hash="0")
     >>> quads = document_quads(Extraction(doc=doc), resolve_none())
-    >>> any(str(p).endswith("#text") for _, p, _, _ in quads)
+    >>> any(q.predicate.value.endswith("#text") for q in quads)
     True
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
+
+import pyoxigraph as ox
 
 from rdflib import RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.namespace import OWL
 
-from .iri import mint
+from .iri import mint, mint_str
 from .model import Extraction
 from .resolve import Entity, Resolution
 from .vocab import KG, PROV, SCHEMA, SKOS, WD
 
-Quad = tuple[URIRef, URIRef, object, URIRef]
+Quad = ox.Quad
 
 ENTITIES_GRAPH_KEY = "entities"
 BUILD_GRAPH_KEY = "build"
@@ -37,6 +41,23 @@ _PREDICATES = {
     "hasCustomer", "supplierOf", "develops", "manufactures", "manufacturedBy", "basedOn",
     "operatesAt", "locatedIn", "partnerOf", "acquires", "invests", "competitor",
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _nn(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _t(term: URIRef) -> ox.NamedNode:
+    """A vocabulary term (rdflib) as an Oxigraph node."""
+    return _nn(str(term))
+
+
+XSD_INTEGER = _t(XSD.integer)
+XSD_DECIMAL = _t(XSD.decimal)
+XSD_DATE = _t(XSD.date)
+XSD_DATETIME = _t(XSD.dateTime)
+RDF_TYPE, RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = _t(RDF.type), _t(RDF.subject), _t(RDF.predicate), _t(RDF.object)
 
 
 def resolve_none() -> Resolution:
@@ -57,161 +78,176 @@ def graph_iri(name: str) -> URIRef:
     return mint("graph", name)
 
 
-def _int(n: int) -> Literal:
-    return Literal(n, datatype=XSD.integer)
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(int(n)), datatype=XSD_INTEGER)
 
 
-def _dec(x: float) -> Literal:
-    return Literal(Decimal(str(round(x, 6))).normalize(), datatype=XSD.decimal)
+def _dec(x: float) -> ox.Literal:
+    text = format(Decimal(str(round(x, 6))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return ox.Literal(text or "0", datatype=XSD_DECIMAL)
+
+
+def _lit(value: str, lang: str | None = None) -> ox.Literal:
+    return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
 
 def document_quads(extraction: Extraction, resolution: Resolution) -> list[Quad]:
-    """Quads of the named graph of one document."""
+    """Quads of the named graph of one document, in a stable order."""
     doc = extraction.doc
-    g = graph_iri(doc.doc_id)
-    d = doc_iri(doc.doc_id)
+    g = _nn(mint_str("graph", doc.doc_id))
+    d_str = mint_str("doc", doc.doc_id)
+    d = _nn(d_str)
     quads: list[Quad] = [
-        (d, RDF.type, KG.NewsArticle, g),
-        (d, KG.sourcePath, Literal(doc.path), g),
-        (d, KG.contentHash, Literal(doc.content_hash), g),
-        (d, KG.text, Literal(doc.text), g),
+        ox.Quad(d, RDF_TYPE, _t(KG.NewsArticle), g),
+        ox.Quad(d, _t(KG.sourcePath), _lit(doc.path), g),
+        ox.Quad(d, _t(KG.contentHash), _lit(doc.content_hash), g),
+        ox.Quad(d, _t(KG.text), _lit(doc.text), g),
     ]
     if doc.title:
-        quads.append((d, SCHEMA.headline, Literal(doc.title, lang="zh"), g))
+        quads.append(ox.Quad(d, _t(SCHEMA.headline), _lit(doc.title, "zh"), g))
     if doc.date:
-        quads.append((d, SCHEMA.datePublished, Literal(doc.date, datatype=XSD.date), g))
+        quads.append(ox.Quad(d, _t(SCHEMA.datePublished), ox.Literal(doc.date, datatype=XSD_DATE), g))
     if doc.author:
-        quads.append((d, SCHEMA.author, Literal(doc.author), g))
+        quads.append(ox.Quad(d, _t(SCHEMA.author), _lit(doc.author), g))
     for category in doc.categories:
-        quads.append((d, SCHEMA.keywords, Literal(category), g))
-    if doc.image and doc.image.startswith(("http://", "https://")):
-        quads.append((d, SCHEMA.image, URIRef(doc.image), g))
-    if doc.url and doc.url.startswith(("http://", "https://")):
-        quads.append((d, SCHEMA.url, URIRef(doc.url), g))
+        quads.append(ox.Quad(d, _t(SCHEMA.keywords), _lit(category), g))
+    for prop, url in ((SCHEMA.image, doc.image), (SCHEMA.url, doc.url)):
+        if url and url.startswith(("http://", "https://")):
+            try:
+                quads.append(ox.Quad(d, _t(prop), ox.NamedNode(url), g))
+            except ValueError:
+                pass  # not a valid IRI: the URL stays in the source file only
 
     counter = 0
+    ev_type, derived, sentence = _t(KG.Evidence), _t(PROV.wasDerivedFrom), _t(KG.sentence)
+    s_start, s_end, start_p, end_p = _t(KG.sentenceStart), _t(KG.sentenceEnd), _t(KG.start), _t(KG.end)
+    rule_p, conf_p, loc_p, surface_p = _t(KG.rule), _t(KG.confidence), _t(PROV.atLocation), _t(KG.surface)
 
     def evidence(s, p, o, *, start, end, sent, rule, confidence, surface=None) -> None:
         nonlocal counter
         counter += 1
-        ev = mint("evidence", doc.doc_id, counter)
-        quads.extend([
-            (ev, RDF.type, KG.Evidence, g),
-            (ev, RDF.subject, s, g),
-            (ev, RDF.predicate, p, g),
-            (ev, RDF.object, o, g),
-            (ev, PROV.wasDerivedFrom, d, g),
-            (ev, KG.sentence, Literal(doc.text[sent[0]:sent[1]]), g),
-            (ev, KG.sentenceStart, _int(sent[0]), g),
-            (ev, KG.sentenceEnd, _int(sent[1]), g),
-            (ev, KG.start, _int(start), g),
-            (ev, KG.end, _int(end), g),
-            (ev, KG.rule, Literal(rule), g),
-            (ev, KG.confidence, _dec(confidence), g),
-            (ev, PROV.atLocation, URIRef(f"{d}#char={start},{end}"), g),
-        ])
+        ev = _nn(f"{mint_str('evidence', doc.doc_id)}/{counter}")
+        quads.extend((
+            ox.Quad(ev, RDF_TYPE, ev_type, g),
+            ox.Quad(ev, RDF_SUBJECT, s, g),
+            ox.Quad(ev, RDF_PREDICATE, p, g),
+            ox.Quad(ev, RDF_OBJECT, o, g),
+            ox.Quad(ev, derived, d, g),
+            ox.Quad(ev, sentence, _lit(doc.text[sent[0]:sent[1]]), g),
+            ox.Quad(ev, s_start, _int(sent[0]), g),
+            ox.Quad(ev, s_end, _int(sent[1]), g),
+            ox.Quad(ev, start_p, _int(start), g),
+            ox.Quad(ev, end_p, _int(end), g),
+            ox.Quad(ev, rule_p, _lit(rule), g),
+            ox.Quad(ev, conf_p, _dec(confidence), g),
+            ox.Quad(ev, loc_p, ox.NamedNode(f"{d_str}#char={start},{end}"), g),
+        ))
         if surface is not None:
-            quads.append((ev, KG.surface, Literal(surface), g))
+            quads.append(ox.Quad(ev, surface_p, _lit(surface), g))
+
+    starts = [s for s, _ in extraction.sentences]
 
     def sentence_of(pos: int) -> tuple[int, int]:
-        for s, e in extraction.sentences:
-            if s <= pos < e:
-                return s, e
+        i = bisect.bisect_right(starts, pos) - 1
+        if i >= 0 and pos < extraction.sentences[i][1]:
+            return extraction.sentences[i]
         return pos, pos
 
+    mentions = _t(SCHEMA.mentions)
     iri_of = {}
     for ent in extraction.entities:
         kind, key = resolution.key_of(doc.doc_id, ent.local_id)
-        iri = iri_of[ent.local_id] = entity_iri(kind, key)
-        quads.append((d, SCHEMA.mentions, iri, g))
+        iri = iri_of[ent.local_id] = _nn(mint_str(kind.lower(), key))
+        quads.append(ox.Quad(d, mentions, iri, g))
         for m in sorted(ent.mentions, key=lambda m: (m.start, m.end)):
-            evidence(d, SCHEMA.mentions, iri, start=m.start, end=m.end, sent=sentence_of(m.start),
+            evidence(d, mentions, iri, start=m.start, end=m.end, sent=sentence_of(m.start),
                      rule=m.rule, confidence=m.confidence, surface=m.text)
 
     for rel in extraction.relations:
         if rel.predicate not in _PREDICATES:
             raise ValueError(f"unknown predicate {rel.predicate!r}")
-        s, p, o = iri_of[rel.subject], KG[rel.predicate], iri_of[rel.object]
-        quads.append((s, p, o, g))
+        s, p, o = iri_of[rel.subject], _t(KG[rel.predicate]), iri_of[rel.object]
+        quads.append(ox.Quad(s, p, o, g))
         if rel.predicate in {"hasCustomer", "supplierOf"}:
-            quads.append((o, RDF.type, KG.Customer, g))
+            quads.append(ox.Quad(o, RDF_TYPE, _t(KG.Customer), g))
         evidence(s, p, o, start=rel.start, end=rel.end, sent=(rel.sentence_start, rel.sentence_end),
                  rule=rel.rule, confidence=rel.confidence)
 
+    has_figure = _t(KG.hasFigure)
     for n, fig in enumerate(extraction.figures, start=1):
-        f = mint("figure", doc.doc_id, n)
+        f = _nn(f"{mint_str('figure', doc.doc_id)}/{n}")
         s = iri_of[fig.subject]
-        quads.extend([
-            (s, KG.hasFigure, f, g),
-            (f, RDF.type, KG.Figure, g),
-            (f, KG.figureKind, Literal(fig.kind), g),
-            (f, SCHEMA.value, _dec(fig.value), g),
-            (f, SCHEMA.unitText, Literal(fig.unit), g),
-            (f, KG.surface, Literal(fig.surface), g),
-        ])
+        quads.extend((
+            ox.Quad(s, has_figure, f, g),
+            ox.Quad(f, RDF_TYPE, _t(KG.Figure), g),
+            ox.Quad(f, _t(KG.figureKind), _lit(fig.kind), g),
+            ox.Quad(f, _t(SCHEMA.value), _dec(fig.value), g),
+            ox.Quad(f, _t(SCHEMA.unitText), _lit(fig.unit), g),
+            ox.Quad(f, _t(KG.surface), _lit(fig.surface), g),
+        ))
         if fig.period:
-            quads.append((f, KG.period, Literal(fig.period), g))
-        evidence(s, KG.hasFigure, f, start=fig.start, end=fig.end,
+            quads.append(ox.Quad(f, _t(KG.period), _lit(fig.period), g))
+        evidence(s, has_figure, f, start=fig.start, end=fig.end,
                  sent=(fig.sentence_start, fig.sentence_end), rule=fig.rule, confidence=fig.confidence)
-    return sorted(set(quads), key=_sort_key)
+    return list(dict.fromkeys(quads))  # drop repeats, keep the (deterministic) order
 
 
 def entity_quads(entities: Iterable[Entity]) -> list[Quad]:
     """Quads of ``kgr:graph/entities``: type, labels, aliases and Wikidata links."""
-    g = graph_iri(ENTITIES_GRAPH_KEY)
+    g = _nn(mint_str("graph", ENTITIES_GRAPH_KEY))
+    label, alt, key_p, same = _t(RDFS.label), _t(SKOS.altLabel), _t(KG.key), _t(OWL.sameAs)
     quads: list[Quad] = []
     for ent in entities:
-        e = entity_iri(ent.kind, ent.key)
-        quads.append((e, RDF.type, KG[ent.kind], g))
+        e = _nn(mint_str(ent.kind.lower(), ent.key))
+        quads.append(ox.Quad(e, RDF_TYPE, _t(KG[ent.kind]), g))
         if ent.subtype in _SUBTYPES:
-            quads.append((e, RDF.type, KG[ent.subtype], g))
-        quads.append((e, RDFS.label, Literal(ent.label, lang="zh"), g))
-        quads.append((e, KG.key, Literal(ent.key), g))
+            quads.append(ox.Quad(e, RDF_TYPE, _t(KG[ent.subtype]), g))
+        quads.append(ox.Quad(e, label, _lit(ent.label, "zh"), g))
+        quads.append(ox.Quad(e, key_p, _lit(ent.key), g))
         if ent.label_en:
-            quads.append((e, RDFS.label, Literal(ent.label_en, lang="en"), g))
+            quads.append(ox.Quad(e, label, _lit(ent.label_en, "en"), g))
         for alias in sorted(ent.aliases):
-            lang = "en" if alias.isascii() else "zh"
-            quads.append((e, SKOS.altLabel, Literal(alias, lang=lang), g))
+            quads.append(ox.Quad(e, alt, _lit(alias, "en" if alias.isascii() else "zh"), g))
         if ent.qid:
-            quads.append((e, OWL.sameAs, WD[ent.qid], g))
-    return sorted(set(quads), key=_sort_key)
+            quads.append(ox.Quad(e, same, _t(WD[ent.qid]), g))
+    return list(dict.fromkeys(quads))
 
 
 def build_quads(*, version: str, started: str, ended: str, inputs: dict[str, str]) -> list[Quad]:
     """Quads of ``kgr:graph/build``: a prov:Activity with software version, times and input hashes."""
     import hashlib
 
-    g = graph_iri(BUILD_GRAPH_KEY)
+    g = _nn(mint_str("graph", BUILD_GRAPH_KEY))
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in sorted(inputs.items())).encode()).hexdigest()[:16]
-    b = mint("build", digest)
+    b = _nn(mint_str("build", digest))
     quads: list[Quad] = [
-        (b, RDF.type, PROV.Activity, g),
-        (b, RDFS.label, Literal(f"kg build {version}"), g),
-        (b, SCHEMA.softwareVersion, Literal(version), g),
-        (b, PROV.startedAtTime, Literal(started, datatype=XSD.dateTime), g),
-        (b, PROV.endedAtTime, Literal(ended, datatype=XSD.dateTime), g),
+        ox.Quad(b, RDF_TYPE, _t(PROV.Activity), g),
+        ox.Quad(b, _t(RDFS.label), _lit(f"kg build {version}"), g),
+        ox.Quad(b, _t(SCHEMA.softwareVersion), _lit(version), g),
+        ox.Quad(b, _t(PROV.startedAtTime), ox.Literal(started, datatype=XSD_DATETIME), g),
+        ox.Quad(b, _t(PROV.endedAtTime), ox.Literal(ended, datatype=XSD_DATETIME), g),
     ]
     for path, sha in sorted(inputs.items()):
-        i = mint("input", sha)
+        i = _nn(mint_str("input", sha))
         quads.extend([
-            (b, PROV.used, i, g),
-            (i, RDF.type, PROV.Entity, g),
-            (i, KG.sourcePath, Literal(path), g),
-            (i, KG.contentHash, Literal(sha), g),
+            ox.Quad(b, _t(PROV.used), i, g),
+            ox.Quad(i, RDF_TYPE, _t(PROV.Entity), g),
+            ox.Quad(i, _t(KG.sourcePath), _lit(path), g),
+            ox.Quad(i, _t(KG.contentHash), _lit(sha), g),
         ])
     return quads
 
 
-def _sort_key(q: Quad) -> tuple[str, ...]:
-    return tuple(t.n3() if hasattr(t, "n3") else str(t) for t in (q[3], q[0], q[1], q[2]))
-
-
 def to_dataset(quads: Iterable[Quad]) -> Dataset:
     """An rdflib Dataset holding ``quads`` with kg's prefixes bound."""
+    from .store import from_ox
+
     ds = Dataset()
     bind_prefixes(ds)
-    for s, p, o, g in quads:
-        ds.add((s, p, o, g))
+    for q in quads:
+        ds.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), from_ox(q.graph_name)))
     return ds
 
 

@@ -16,7 +16,8 @@ import re
 import unicodedata
 
 _SPACE = re.compile(r"\s+")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# zero-width, soft hyphen and bidirectional controls (the same set as kg.ingest removes)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_LATIN_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])\s+(?=[{_CJK}])")
 
@@ -50,8 +51,20 @@ def close_cjk_gaps(text: str) -> str:
 
 
 def norm_key(text: str) -> str:
-    """Key for comparing surface forms: NFKC, no whitespace, case-folded."""
-    return _SPACE.sub("", nfkc(text)).casefold()
+    """Key for comparing surface forms: NFKC, no whitespace, case-folded; idempotent.
+
+    >>> norm_key("ＭＬＵ ３７０") == norm_key("mlu370") == norm_key(norm_key("MLU 370"))
+    True
+    """
+    key = _SPACE.sub("", nfkc(text)).casefold()
+    # case folding can leave text that is not NFKC (U+01F0 ǰ folds to j + U+030C), and NFKC can
+    # expose more to fold or new spaces: repeat until stable (once or twice in practice)
+    for _ in range(4):
+        again = _SPACE.sub("", nfkc(key)).casefold()
+        if again == key:
+            break
+        key = again
+    return key
 
 
 def strip_legal_suffix(name: str) -> str:

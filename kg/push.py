@@ -175,7 +175,7 @@ def push(
             report.graphs += 1
             report.triples += len(triples)
         if prune:
-            namespace = str(graph_iri(""))
+            namespace = str(graph_iri("entities")).rsplit("/", 1)[0] + "/"  # kgr:graph/
             remote = {r["g"] for r in remote_query(
                 endpoint, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), ?ns)) }",
                 {"ns": ox.Literal(namespace)}, http=http)}

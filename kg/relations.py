@@ -70,6 +70,9 @@ def L(kind: str) -> str:
 
 
 CL, PL, SL = L(C), L(P), L(S)
+# a product named with its brand in front (vivo X90): the brand is a Company mention
+BP = rf"(?:(?:{C}\s*)?{P})"
+BPL = L(BP)
 NUM = r"[\d一二三四五六七八九十两几百千]+"
 
 # --------------------------------------------------------------------------- cue lexicons
@@ -260,6 +263,9 @@ class Rule:
     article_only: bool = False  # the subject must be the article's subject company
     obj_parent: bool = False  # the object is the chip the listed cards are built on
     with_partners: bool = False  # ``A 与 B 分包了订单``: B shares the subject's role
+    para_subject: bool = False  # no company in the sentence: the subject of the paragraph so far
+    among: bool = False  # the subject token names both parties (双方): relate them to each other
+    obj_from: str | None = None  # "tender": the owner of the tender; "funded": who raised the round
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:

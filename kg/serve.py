@@ -24,7 +24,16 @@ Safety of ``/sparql``:
   The row limit caps the rows (or triples) returned; results are cut lazily, so a query whose
   first rows come quickly stops early. What is not bounded: the memory a worker uses before its
   deadline.
-* A query longer than ``max_query_bytes`` gets 413; a malformed one 400 with the parser's message.
+* A query longer than ``max_query_bytes`` gets 413; a malformed one 400 with the parser's message;
+  one nested deeper than :data:`MAX_NESTING` 400 (deep nesting overflows the engine's stack). A
+  query that crashes a worker anyway gets 500; the server lives on and starts a new worker.
+* Workers are shared fairly between clients (round robin per client address, each client at
+  most ``per_client`` workers, a bounded queue and queue wait, 503 with ``Retry-After`` beyond),
+  and requests waiting for one use their own threads: a flood of slow queries from one client
+  neither starves other clients nor blocks the explorer pages. See docs/SECURITY-service.md.
+
+Safety of the pages: autoescaped templates, a Content-Security-Policy without inline script,
+``nosniff``, links from the data only when they are http(s) URLs, and no IRI is ever fetched.
 
 Example:
     >>> app = create_app("out/")                        # doctest: +SKIP
@@ -39,7 +48,6 @@ import difflib
 import json
 import os
 import pickle
-import queue
 import re
 import select
 import struct
@@ -48,7 +56,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +73,9 @@ CORE_KINDS = ("Company", "Product", "Site")
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_MAX_QUERY_BYTES = 1_000_000
+DEFAULT_MAX_QUEUED = 16
+QUERY_THREADS = 128  # threads that may wait for or talk to SPARQL workers at once
+MAX_NESTING = 64
 
 RESULT_TYPES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
                 "csv": "text/csv", "tsv": "text/tab-separated-values"}
@@ -119,8 +130,35 @@ def keywords(sparql: str) -> list[str]:
     return [m.group("word").upper() for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
 
 
+def nesting(sparql: str) -> int:
+    """How deeply a SPARQL text nests: brackets ``{ ( [`` (outside strings, IRIs and comments)
+    plus the longest run of ``!`` (each one is a level of the expression tree too).
+
+    >>> nesting('SELECT * { ?s ?p ?o FILTER((!!BOUND(?o))) }')
+    5
+    """
+    text = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), sparql)
+    depth = deepest = bangs = 0
+    for m in _TOKEN.finditer(text):
+        char = m.group("other") if m.lastgroup == "other" else None
+        if char is None:
+            bangs = 0
+            continue
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        if char == "!":
+            bangs += 1
+        elif not char.isspace():
+            bangs = 0
+        deepest = max(deepest, depth + bangs)
+    return deepest
+
+
 def check_query(sparql: str) -> None:
-    """Raise :class:`Refused` (403) for an update or a SERVICE clause; otherwise return.
+    """Raise :class:`Refused` for an update or a SERVICE clause (403) or a query nested deeper
+    than :data:`MAX_NESTING` (400, it could overflow the engine's stack); otherwise return.
 
     >>> check_query("SELECT * { ?s ?p 'SERVICE' }")
     >>> check_query("SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }")
@@ -134,6 +172,10 @@ def check_query(sparql: str) -> None:
         raise Refused(403, f"this endpoint is read-only: SPARQL updates ({body[0]}) are refused")
     if "SERVICE" in words:
         raise Refused(403, "SERVICE (federated query) is disabled on this endpoint; query the local graph only")
+    depth = nesting(sparql)
+    if depth > MAX_NESTING:
+        raise Refused(400, f"the query nests {depth} levels deep (brackets and negations); this endpoint "
+                           f"accepts at most {MAX_NESTING}: flatten it")
 
 
 # -- the worker pool ----------------------------------------------------------------------------
@@ -160,10 +202,27 @@ class _Worker:
                 pass
 
 
+_PENDING = object()
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """A request waiting for a worker; ``slot`` is set (to a worker or None) when one is granted."""
+
+    client: str
+    slot: Any = _PENDING
+
+
 class QueryPool:
     """Run SPARQL queries in worker processes with a deadline each (see the module docstring).
 
     ``source`` is a build folder or graph file path, or N-Quads bytes. Workers start on first use.
+
+    Workers are handed out fairly: each client (its address) has its own queue, served round
+    robin, and may hold at most ``per_client`` workers at once (default: all but one, so one
+    client flooding the endpoint with slow queries cannot take every worker). A request waits at
+    most ``queue_timeout`` seconds for a worker (503 after), and a client may have at most
+    ``max_queued`` requests waiting or running (503 at once beyond).
 
     Example:
         >>> pool = QueryPool(Path("out"), timeout=5)                # doctest: +SKIP
@@ -173,10 +232,15 @@ class QueryPool:
 
     def __init__(self, source: Path | bytes, *, workers: int = 2, timeout: float = DEFAULT_TIMEOUT,
                  row_limit: int = DEFAULT_ROW_LIMIT, prefixes: dict[str, str] | None = None,
-                 startup_timeout: float = 120.0) -> None:
+                 startup_timeout: float = 120.0, per_client: int | None = None,
+                 queue_timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED) -> None:
         self.timeout = float(timeout)
         self.row_limit = int(row_limit)
         self.startup_timeout = startup_timeout
+        self.workers = max(1, int(workers))
+        self.per_client = max(1, int(per_client) if per_client else self.workers - 1)
+        self.queue_timeout = float(queue_timeout if queue_timeout is not None else timeout)
+        self.max_queued = max(1, int(max_queued))
         self._init: dict[str, Any] = {"prefixes": prefixes or {}}
         if isinstance(source, (bytes, bytearray)):
             self._init["nquads"] = bytes(source)
@@ -186,12 +250,75 @@ class QueryPool:
             self._init["file"] = str(Path(source) / "graph.trig")
         else:
             self._init["file"] = str(source)
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
-        for _ in range(max(1, workers)):
-            self._idle.put(None)
+        self._free: list[_Worker | None] = [None] * self.workers  # None: a slot whose worker is not started
+        self._waiting: dict[str, deque[_Ticket]] = {}  # insertion order = round-robin order
+        self._running: dict[str, int] = defaultdict(int)
+        self._queued: dict[str, int] = defaultdict(int)  # waiting + running, per client
+        self._cond = threading.Condition()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+
+    # scheduling
+    def _dispatch(self) -> None:
+        """Hand free slots to waiting tickets, round robin over clients (call with the lock held)."""
+        granted = False
+        while self._free and self._waiting:
+            for client in list(self._waiting):
+                if self._running[client] < self.per_client:
+                    break
+            else:
+                break  # every waiting client already holds its share
+            tickets = self._waiting.pop(client)
+            ticket = tickets.popleft()
+            if tickets:
+                self._waiting[client] = tickets  # re-inserted last: the next client goes first
+            ticket.slot = self._free.pop()
+            self._running[client] += 1
+            granted = True
+        if granted:
+            self._cond.notify_all()
+
+    def _acquire(self, client: str) -> _Worker | None:
+        with self._cond:
+            if self._closed:
+                raise Refused(503, "the SPARQL endpoint is shutting down")
+            if self._queued[client] >= self.max_queued:
+                raise Refused(503, f"you have {self._queued[client]} queries waiting or running, the most this "
+                                   f"endpoint allows per client; wait for their answers before sending more")
+            ticket = _Ticket(client)
+            self._queued[client] += 1
+            self._waiting.setdefault(client, deque()).append(ticket)
+            self._dispatch()
+            end = time.monotonic() + self.queue_timeout
+            while ticket.slot is _PENDING:
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    tickets = self._waiting.get(client)
+                    if tickets is not None and ticket in tickets:
+                        tickets.remove(ticket)
+                        if not tickets:
+                            del self._waiting[client]
+                    self._forget(client)
+                    raise Refused(503, f"all query workers are busy (waited {self.queue_timeout:g} s); "
+                                       f"try again in a few seconds")
+                self._cond.wait(left)
+            return ticket.slot
+
+    def _forget(self, client: str) -> None:
+        self._queued[client] -= 1
+        if self._queued[client] <= 0:
+            del self._queued[client]
+            self._running.pop(client, None)
+
+    def _release(self, client: str, worker: _Worker | None) -> None:
+        with self._cond:
+            self._free.append(worker)
+            self._running[client] -= 1
+            self._forget(client)
+            self._dispatch()
+
+    # workers
 
     def _start(self) -> _Worker:
         proc = subprocess.Popen([sys.executable, str(WORKER_SCRIPT)], stdin=subprocess.PIPE,
@@ -242,26 +369,21 @@ class QueryPool:
         (size,) = struct.unpack(">I", self._read_exact(worker.fd, 4, deadline))
         return pickle.loads(self._read_exact(worker.fd, size, deadline))
 
-    def run(self, request: dict) -> dict:
-        """Run one request (see ``kg/web/sparql_worker.py``); blocks up to the timeout.
+    def run(self, request: dict, client: str = "") -> dict:
+        """Run one request (see ``kg/web/sparql_worker.py``) for ``client`` (an address); blocks up
+        to the queue timeout plus the query timeout.
 
         Returns the worker's reply; raises :class:`Refused` (503) when the query passed its
-        deadline or no worker was free in time.
+        deadline or no worker was free in time, (500) when the worker crashed.
         """
-        if self._closed:
-            raise Refused(503, "the SPARQL endpoint is shutting down")
-        deadline = time.monotonic() + self.timeout
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise Refused(503, f"all query workers are busy; try again in a few seconds") from None
+        worker = self._acquire(client)
         try:
             if worker is None or not worker.alive():
                 if worker is not None:
                     self._discard(worker)
                 worker = None
                 worker = self._start()
-                deadline = time.monotonic() + self.timeout  # starting a worker is not the query's time
+            deadline = time.monotonic() + self.timeout  # starting a worker is not the query's time
             self._send(worker, {"row_limit": self.row_limit, **request})
             reply = self._receive(worker, deadline)
         except TimeoutError:
@@ -269,18 +391,23 @@ class QueryPool:
             worker = None
             raise Refused(503, f"query stopped: it ran longer than this endpoint's time limit of "
                                f"{self.timeout:g} s; add LIMIT or more selective patterns") from None
-        except OSError as exc:
+        except OSError:
             if worker is not None:
                 self._discard(worker)
             worker = None
-            raise Refused(500, f"the SPARQL worker failed: {exc}") from None
+            # a query the engine cannot handle (e.g. nested too deeply for its stack) kills the worker
+            raise Refused(500, "the SPARQL worker crashed while running this query (very deeply nested or "
+                               "very long queries can do that); simplify the query. A new worker is started "
+                               "for the next one") from None
         finally:
-            self._idle.put(worker)
+            self._release(client, worker)
         return reply
 
     def close(self) -> None:
         """Stop all workers."""
-        self._closed = True
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
         with self._lock:
             workers = list(self._all)
             self._all.clear()
@@ -569,7 +696,7 @@ class Explorer:
             "types": [local_name(t) for t in self.types(iri)],
             "labels": sorted(f"{o}" + (f" @{lang}" if lang else "") for o, lang in props.get("label", [])),
             "aliases": sorted(o for o, _ in props.get("altLabel", [])),
-            "same_as": sorted(o for o, _ in props.get("sameAs", [])),
+            "same_as": sorted(o for o, _ in props.get("sameAs", []) if web_url(o)),
             "relations": relations, "figures": figures, "evidence": evidence,
             "documents": self.q(Q_MENTIONED_IN, e=iri),
         }
@@ -596,7 +723,7 @@ class Explorer:
         return {
             "iri": iri, "title": (props.get("headline") or [local_name(iri)])[0],
             "date": (props.get("datePublished") or [""])[0], "author": (props.get("author") or [""])[0],
-            "url": (props.get("url") or [""])[0], "source": (props.get("sourcePath") or [""])[0],
+            "url": web_url((props.get("url") or [""])[0]), "source": (props.get("sourcePath") or [""])[0],
             "keywords": sorted(props.get("keywords", [])),
             "segments": highlight(text, surfaces, names.kind),
             "entities": sorted(entities.values(), key=lambda e: (CORE_KINDS.index(e["kind"]), e["label"])),
@@ -683,11 +810,13 @@ def _pool_source(graph) -> Path | bytes:
 
 
 def create_app(graph_or_path, *, timeout: float = DEFAULT_TIMEOUT, row_limit: int = DEFAULT_ROW_LIMIT,
-               max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES, workers: int = 2):
+               max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES, workers: int = 2, per_client: int | None = None,
+               queue_timeout: float | None = None, max_queued: int = DEFAULT_MAX_QUEUED):
     """The ASGI app serving ``graph_or_path`` (a :class:`KnowledgeGraph`, build folder or graph file).
 
     ``timeout`` (seconds) and ``row_limit`` bound each SPARQL query; ``max_query_bytes`` bounds
-    the query text (413 beyond); ``workers`` query processes run at once.
+    the query text (413 beyond); ``workers`` query processes run at once; ``per_client``,
+    ``queue_timeout`` and ``max_queued`` share them fairly (see :class:`QueryPool`).
 
     Example:
         >>> from starlette.testclient import TestClient         # doctest: +SKIP
@@ -704,7 +833,8 @@ def create_app(graph_or_path, *, timeout: float = DEFAULT_TIMEOUT, row_limit: in
     from .store import prefixes
 
     graph = _open(graph_or_path)
-    pool = QueryPool(_pool_source(graph), workers=workers, timeout=timeout, row_limit=row_limit, prefixes=prefixes())
+    pool = QueryPool(_pool_source(graph), workers=workers, timeout=timeout, row_limit=row_limit, prefixes=prefixes(),
+                     per_client=per_client, queue_timeout=queue_timeout, max_queued=max_queued)
     explorer = Explorer(graph)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(WEB / "templates")),
                              autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
@@ -730,12 +860,53 @@ def create_app(graph_or_path, *, timeout: float = DEFAULT_TIMEOUT, row_limit: in
         Route("/reconcile/suggest/type", handlers.reconcile_suggest_type),
         Mount("/static", app=StaticFiles(directory=str(WEB / "static")), name="static"),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"])]
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"]),
+                  Middleware(_SecurityHeaders)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: handlers.not_found, 500: handlers.server_error})
     app.state.pool = pool
     app.state.graph = graph
     return app
+
+
+# Pages use only their own scripts and styles (no inline script): a label that slipped past
+# escaping still could not run. Frames are allowed, as OpenRefine shows /reconcile/preview in one.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'")
+
+
+class _SecurityHeaders:
+    """ASGI middleware: ``nosniff`` on every response, a Content-Security-Policy on HTML pages."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                if ctype.startswith(b"text/html"):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, with_headers)
+
+
+def web_url(value: str) -> str:
+    """``value`` when it is an http(s) URL, else ``""``: links from the data never run script.
+
+    >>> web_url("https://www.ithome.com/0/1.htm"), web_url("javascript:alert(1)")
+    ('https://www.ithome.com/0/1.htm', '')
+    """
+    value = (value or "").strip()
+    return value if re.match(r"https?://[^\s<>\"']+$", value, re.IGNORECASE) else ""
 
 
 class _Handlers:
@@ -744,6 +915,16 @@ class _Handlers:
     def __init__(self, graph, pool: QueryPool, explorer: Explorer, env, max_query_bytes: int) -> None:
         self.graph, self.pool, self.explorer, self.env = graph, pool, explorer, env
         self.max_query_bytes = max_query_bytes
+        self._query_threads = None
+
+    async def _in_query_thread(self, func, *args):
+        """Run ``func(*args)`` in a thread of the query handlers' own limiter: requests waiting for a
+        SPARQL worker must not use up the thread pool that serves the explorer pages."""
+        import anyio
+
+        if self._query_threads is None:
+            self._query_threads = anyio.CapacityLimiter(QUERY_THREADS)
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._query_threads)
 
     # helpers
     def render(self, name: str, status: int = 200, **context):
@@ -811,6 +992,10 @@ class _Handlers:
 
     def _resource(self, iri: str):
         try:
+            _iri(iri)
+        except ValueError:
+            return self.error_page(404, f"{iri!r} is not a valid IRI, so nothing in this graph can be about it")
+        try:
             if iri in self.explorer.names.kind:
                 return self.render("entity.html", e=self.explorer.entity(iri))
             types = self.explorer.types(iri)
@@ -839,20 +1024,25 @@ class _Handlers:
             return JSONResponse({"error": str(exc)}, status_code=404)
         return JSONResponse(data)
 
-    def queries(self, request):
+    async def queries(self, request):
+        return await self._in_query_thread(self._queries, request)
+
+    def _queries(self, request):
         from .queries import list_queries
 
-        return self.render("queries.html", queries=list_queries(), sparql=request.query_params.get("sparql", ""),
-                           result=self._run_free(request.query_params.get("sparql", "")))
+        sparql = request.query_params.get("sparql", "")
+        return self.render("queries.html", queries=list_queries(), sparql=sparql,
+                           result=self._run_free(sparql, _client(request)))
 
-    def _run_free(self, sparql: str) -> dict | None:
+    def _run_free(self, sparql: str, client: str = "") -> dict | None:
         if not sparql.strip():
             return None
         try:
             if len(sparql.encode("utf-8")) > self.max_query_bytes:
                 raise Refused(413, f"the query is longer than {self.max_query_bytes} bytes")
             check_query(sparql)
-            return self._table(self.pool.run({"query": sparql, "results_format": "json", "graph_format": "ntriples"}))
+            return self._table(self.pool.run({"query": sparql, "results_format": "json", "graph_format": "ntriples"},
+                                             client))
         except Refused as exc:
             return {"error": str(exc)}
 
@@ -871,7 +1061,10 @@ class _Handlers:
         rows = [[b.get(c, {"value": ""}) for c in columns] for b in data["results"]["bindings"]]
         return {"columns": columns, "rows": rows, "truncated": reply["truncated"]}
 
-    def run_named(self, request):
+    async def run_named(self, request):
+        return await self._in_query_thread(self._run_named, request)
+
+    def _run_named(self, request):
         from .queries import get_query
 
         try:
@@ -885,23 +1078,29 @@ class _Handlers:
         if all(values.values()) and (values or request.query_params.get("run")):
             subs = {}
             for name, value in values.items():
-                subs[name], resolved[name] = self._bind(value)
+                subs[name], resolved[name] = self._bind(q.param(name), value)
             try:
                 result = self._table(self.pool.run({"query": q.sparql, "results_format": "json",
-                                                    "graph_format": "ntriples", "substitutions": subs}))
+                                                    "graph_format": "ntriples", "substitutions": subs},
+                                                   _client(request)))
             except Refused as exc:
                 result = {"error": str(exc)}
         return self.render("query.html", q=q, values=values, result=result, resolved=resolved)
 
-    def _bind(self, value: str) -> tuple[tuple, str | None]:
-        """A parameter as a substitution: an IRI as is, a name resolved to its entity, else a literal."""
-        if value.startswith(("http://", "https://")):
-            return ("iri", value), value
+    def _bind(self, param, value: str) -> tuple[tuple, str | None]:
+        """A parameter as a substitution, typed as the query header says (entity names resolved,
+        predicates and classes expanded); what cannot be resolved is bound as a plain string."""
+        import pyoxigraph as ox
+
+        from .queries import bind_value
+
         try:
-            ref = self.graph.lookup(value)
-            return ("iri", ref.iri), ref.iri
-        except NotFoundError:
-            return ("literal", value, None, None), None
+            term = bind_value(self.graph, param, value)
+        except (NotFoundError, QueryError):
+            term = ox.Literal(value)
+        if isinstance(term, ox.NamedNode):
+            return ("iri", term.value), term.value
+        return ("literal", value, None, None), None
 
     # SPARQL protocol
     async def _body(self, request) -> bytes:
@@ -932,7 +1131,6 @@ class _Handlers:
             pass
 
     async def sparql(self, request):
-        from starlette.concurrency import run_in_threadpool
         from starlette.responses import PlainTextResponse, Response
 
         try:
@@ -976,12 +1174,12 @@ class _Handlers:
                 raise Refused(413, f"the query is longer than {self.max_query_bytes} bytes, the most this endpoint accepts")
             check_query(query)
             results_format, graph_format = negotiate(request.headers.get("accept"), (params.get("format") or [None])[0])
-            reply = await run_in_threadpool(self.pool.run, {
+            reply = await self._in_query_thread(self.pool.run, {
                 "query": query, "results_format": results_format, "graph_format": graph_format,
                 "default_graph": params.get("default-graph-uri", []), "named_graphs": params.get("named-graph-uri", []),
-            })
+            }, _client(request))
         except Refused as exc:
-            return PlainTextResponse(str(exc), status_code=exc.status)
+            return _refusal(exc)
         if not reply.get("ok"):
             return PlainTextResponse(reply.get("message", "query failed"), status_code=reply.get("status", 400))
         if reply["kind"] == "graph":
@@ -1093,6 +1291,18 @@ class _Handlers:
         return self._jsonp(request, {"result": [{"id": k, "name": k} for k in CORE_KINDS if k.lower().startswith(prefix)]})
 
 
+def _client(request) -> str:
+    """The key fair scheduling uses for a client: its address (a proxy in front makes it one client)."""
+    return request.client.host if request.client else ""
+
+
+def _refusal(exc: Refused):
+    from starlette.responses import PlainTextResponse
+
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    return PlainTextResponse(str(exc), status_code=exc.status, headers=headers)
+
+
 def _list_queries():
     from .queries import list_queries
 
@@ -1142,7 +1352,8 @@ def background(app, host: str = "127.0.0.1", port: int = 0, *, start_timeout: fl
 
 def serve(path, host: str = "127.0.0.1", port: int = 8000, *, timeout: float = DEFAULT_TIMEOUT,
           row_limit: int = DEFAULT_ROW_LIMIT, max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES, workers: int = 2,
-          log_level: str = "info") -> None:
+          log_level: str = "info", per_client: int | None = None, queue_timeout: float | None = None,
+          max_queued: int = DEFAULT_MAX_QUEUED) -> None:
     """Serve the graph in ``path`` with uvicorn until interrupted.
 
     Example:
@@ -1152,7 +1363,8 @@ def serve(path, host: str = "127.0.0.1", port: int = 8000, *, timeout: float = D
 
     if not Path(path).exists():
         raise InputError(f"{path} does not exist: build a graph first with `kg build --out {path}`")
-    app = create_app(path, timeout=timeout, row_limit=row_limit, max_query_bytes=max_query_bytes, workers=workers)
+    app = create_app(path, timeout=timeout, row_limit=row_limit, max_query_bytes=max_query_bytes, workers=workers,
+                     per_client=per_client, queue_timeout=queue_timeout, max_queued=max_queued)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

@@ -36,6 +36,9 @@ FORMATS = {
 OUTPUT_FILES = {"graph.trig": "trig", "graph.nq": "nquads", "graph.ttl": "turtle", "graph.jsonld": "jsonld"}
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def to_ox(term: Node):
     """An rdflib term as a pyoxigraph term."""
     if isinstance(term, URIRef):
@@ -60,14 +63,23 @@ def from_ox(term) -> Node:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)  # rdflib keeps plain and xsd:string literals apart
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     if isinstance(term, ox.DefaultGraph):
         return None
     raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 
-def to_ox_quads(quads: Iterable[Quad]) -> list[ox.Quad]:
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g)) for s, p, o, g in quads]
+def to_ox_quads(quads: Iterable) -> list[ox.Quad]:
+    """Oxigraph quads from Oxigraph quads (kept) or rdflib ``(s, p, o, g)`` tuples (converted)."""
+    return [q if isinstance(q, ox.Quad) else ox.Quad(to_ox(q[0]), to_ox(q[1]), to_ox(q[2]), to_ox(q[3]))
+            for q in quads]
+
+
+def from_ox_quad(q: ox.Quad) -> tuple:
+    """An Oxigraph quad as an rdflib ``(s, p, o, g)`` tuple."""
+    return from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), from_ox(q.graph_name)
 
 
 def prefixes() -> dict[str, str]:
@@ -84,13 +96,7 @@ def serialize(quads: Iterable[Quad], fmt: str) -> bytes:
     ox_quads = to_ox_quads(quads)
     rdf_format = FORMATS[fmt]
     if not rdf_format.supports_datasets:
-        seen = set()
-        triples = []
-        for q in ox_quads:
-            t = q.triple
-            if t not in seen:
-                seen.add(t)
-                triples.append(t)
+        triples = list(dict.fromkeys(q.triple for q in ox_quads))  # the union: each triple once
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes() if fmt == "turtle" else None)
     return ox.serialize(ox_quads, format=rdf_format, prefixes=prefixes() if fmt == "trig" else None)
 
@@ -117,8 +123,16 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete the temporary files a killed build left in ``out_dir`` (``.graph.trig.x1y2.tmp``)."""
+    for name in (*OUTPUT_FILES, "graph.gexf", "report.json", "manifest.json"):
+        for tmp in out_dir.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def write_graph_files(quads: list[Quad], out_dir: Path) -> dict[str, Path]:
     """Write graph.trig, graph.nq, graph.ttl (union) and graph.jsonld to ``out_dir``."""
+    remove_stale_temporaries(out_dir)
     written = {}
     for name, fmt in OUTPUT_FILES.items():
         atomic_write(out_dir / name, serialize(quads, fmt))

@@ -34,6 +34,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.resources import resource_path
+from kg.safexml import parse_rdf
 
 INFERENCE_MODES = (None, "rdfs", "owlrl")
 
@@ -140,7 +141,7 @@ def _load(path: Path) -> Dataset:
         raise InputError(f"unknown RDF format for {path} (expected one of {', '.join(_FORMATS)})")
     ds = Dataset()
     try:
-        ds.parse(path, format=fmt)
+        parse_rdf(ds, path, fmt)
     except Exception as exc:  # rdflib raises many unrelated types on bad syntax
         raise InputError(f"cannot parse {path} as {fmt}: {exc}") from exc
     return ds

@@ -7,6 +7,7 @@ import json
 import pytest
 
 import kg
+from kg.ingest import read_document
 from kg.parallel import Executor, batched, process_batch
 from tests.conftest import SEED_FILE
 
@@ -102,7 +103,9 @@ def test_parallel_process_batch_reports_each_file(tmp_path):
     outcomes = process_batch([(str(good), "good"), (str(tmp_path / "missing.txt"), "missing")])
     assert [o.doc_id for o in outcomes] == ["good", "missing"]
     assert sorted(e.label for e in outcomes[0].extraction.entities) == ["寒武纪", "招商银行"]
-    assert outcomes[1].read_failed and not outcomes[1].ok and "cannot read" in outcomes[1].reason
+    with pytest.raises(kg.errors.InputError) as refused:
+        read_document(tmp_path / "missing.txt")
+    assert outcomes[1].read_failed and not outcomes[1].ok and outcomes[1].reason == str(refused.value)
 
 
 @pytest.mark.parametrize("size,expected", [(1, [1, 1, 1]), (2, [2, 1]), (64, [3])])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import subprocess
 import threading
@@ -226,14 +227,14 @@ def virtuoso(tmp_path_factory):
         deadline = time.monotonic() + 90
         while True:
             try:
-                if remote_query(f"{base}/sparql", "ASK { }", timeout=5) is False:
+                if remote_query(f"{base}/sparql", "ASK { }", timeout=5) is True:
                     break
             except ConfigError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("Virtuoso did not start:\n" + (folder / "stdout.log").read_text(errors="replace")[-2000:])
             time.sleep(0.5)
-        password = "kg-" + socket.gethostname()[:4] + str(http_port)
+        password = "kg" + secrets.token_hex(8)  # letters and digits: isql takes it as one token
         subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec=set password dba {password};"],
                        check=True, capture_output=True, timeout=60)
         yield {"base": base, "auth": ("dba", password)}
@@ -248,7 +249,7 @@ def virtuoso(tmp_path_factory):
 
 
 def _graph_triples(endpoint: str, graph: str) -> list[tuple]:
-    rows = remote_query(endpoint, "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
+    rows = remote_query(endpoint, "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
     return sorted((r["s"], r["p"], str(r["o"])) for r in rows)
 
 
@@ -279,7 +280,7 @@ def test_push_virtuoso_queries_match_local(virtuoso, seed_build):
     assert "招商银行" in customers
     # the document graph holds exactly the local document graph's triples
     doc_graph = next(g.value for g in graph.store.named_graphs() if "/graph/2022" in g.value)
-    local_rows = graph.query("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": doc_graph})
+    local_rows = graph.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": doc_graph})
     assert _graph_triples(sparql, doc_graph) == sorted((r["s"], r["p"], str(r["o"])) for r in local_rows)
 
 
@@ -303,7 +304,7 @@ def test_push_virtuoso_replaces_graphs_on_repush(virtuoso, tmp_path):
     second = push(out, sparql.replace("/sparql", "/sparql-auth"), graph_store=store, auth=auth)
     after = _graph_triples(sparql, graph_a)
     local_a = sorted((r["s"], r["p"], str(r["o"])) for r in local.query(
-        "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph_a}))
+        "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph_a}))
     assert after == local_a  # replaced, not merged: no 特斯拉, no duplicates
     assert not any(o == "特斯拉" for _, _, o in after) and any(o == "蔚来" for _, _, o in after)
     assert "https://w3id.org/kg-news/id/graph/push-b" in second.dropped
@@ -327,3 +328,20 @@ def test_push_cli_pushes_and_reports(virtuoso, seed_build, monkeypatch):
     bad = CliRunner().invoke(main, ["push", str(seed_build[1]), "--endpoint", f"{virtuoso['base']}/sparql-auth",
                                     "--user", "dba", "--password", "wrong"])
     assert bad.exit_code == 2 and "401" in bad.output
+
+
+@pytest.mark.slow
+def test_push_cli_query_against_the_endpoint(virtuoso, seed_build):
+    """`kg query --endpoint` runs the library query remotely and finds the same customers."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    push(seed_build[1], f"{virtuoso['base']}/sparql-auth", auth=virtuoso["auth"], method="update")
+    result = CliRunner().invoke(main, ["query", "customers_of", "-p", "company=寒武纪", "--format", "json",
+                                       "--endpoint", f"{virtuoso['base']}/sparql"])
+    assert result.exit_code == 0, result.output
+    remote = {row["customerLabel"] for row in json.loads(result.output)}
+    assert {"招商银行", "阿里巴巴"} <= remote
