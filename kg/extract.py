@@ -217,10 +217,11 @@ def facility_places(extraction: Extraction) -> list[Relation]:
     gaz = load_gazetteer()
     out: list[Relation] = []
     stated = {(r.subject, r.object) for r in extraction.relations if r.predicate == "locatedIn"}
+    located = {r.subject for r in extraction.relations if r.predicate == "locatedIn"}
     by_key = {(e.kind, e.key): e for e in extraction.entities if e.key}
     for ent in list(extraction.entities):
-        if ent.kind != "Site" or ent.subtype != "Facility":
-            continue
+        if ent.kind != "Site" or ent.subtype != "Facility" or ent.local_id in located:
+            continue  # the text says where it lies: no need to read it from the name
         for m in ent.mentions:
             place = None
             for length in range(min(8, len(m.text) - 2), 1, -1):

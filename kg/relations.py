@@ -9,6 +9,14 @@ subject of a clause (the nearest company before the cue, else the subject of the
 of the sentence). Matches in a negated, denied, hypothetical or rumoured clause or sentence are
 dropped (``hedge_*`` groups of the cue file).
 
+Product and facility anaphors (``该芯片``, ``该中心``) stand for the product or facility named just
+before; ``双方`` for the two companies of the sentence. A few rules take a party from the context:
+the owner of a tender whose winners are listed (named before them, or in the previous sentence of
+the paragraph), the company that raised a round whose investors are listed, and, for a sentence
+that names no company, the company the paragraph is about. Two customer relations are derived
+after the rules: the foundry of a chip has the chip's developer as customer, and the developer of a
+product built on another maker's chip is that maker's customer.
+
 The article's subject company (what ``公司`` means when nothing nearer is named) is the company
 that opens the most sentences, ties broken by the number of mentions, then by the title.
 
@@ -62,6 +70,11 @@ def GE(n: int) -> str:
 def GN(n: int) -> str:
     """A gap that may contain Product and Site mentions but no company."""
     return rf"[^{_STOP}\U000F0000-\U000F0FFF]{{0,{n}}}?"
+
+
+def GBP(n: int) -> str:
+    """A gap that may contain products, places and brands in front of a product (小鹏 G9)."""
+    return rf"(?:[^{_STOP}\U000F0000-\U000F0FFF]|{C}(?=\s*{P})){{0,{n}}}?"
 
 
 def L(kind: str) -> str:
@@ -158,7 +171,7 @@ class View:
         return i
 
 
-_PREP = re.compile(r"(?:(?:与|同|跟|和)\s*|(?:从|向|由|对|为|被|把|基于|给|据|在|以|除|通过)"
+_PREP = re.compile(r"(?:(?:与|同|跟|和)\s*|(?:从|向|由|对|为|被|把|基于|给|据(?!悉)|在|以|除|通过)"
                    r"[^\U000F0000-\U000F2FFF，,。；;：:\s]{0,8}\s*)$")
 _HEAD = re.compile(
     r"\s*(?:的)?\s*[\u4e00-\u9fffA-Za-z ]{0,6}?(?:供应商|客户|子公司|母公司|竞争对手|对手|伙伴|厂商|制造商|品牌|企业|公司|集团)\s*$"
@@ -224,6 +237,13 @@ _ANAPHORS = [
 ]
 
 
+_PRODUCT_ANAPHOR = re.compile(
+    r"(?:该|这款|这颗|此款|这一|这台|这部)(?:芯片|处理器|平台|SoC|产品|手机|机型|车型|服务器|GPU|CPU|电池|模组|系统)")
+
+
+_SITE_ANAPHOR = re.compile(r"(?:该|这一|这座|这个|此)(中心|工厂|基地|园区|产业园|数据中心|晶圆厂)")
+
+
 def _article_subject(ex: Extraction) -> str | None:
     """The company the article is about: opens the most sentences, then most mentions, then title."""
     companies = [e for e in ex.entities if e.kind == "Company"]
@@ -266,6 +286,8 @@ class Rule:
     para_subject: bool = False  # no company in the sentence: the subject of the paragraph so far
     among: bool = False  # the subject token names both parties (双方): relate them to each other
     obj_from: str | None = None  # "tender": the owner of the tender; "funded": who raised the round
+    subj_kind: str = "Company"  # kind of the clause subject when the subject group is unmatched
+    no_pronoun: bool = False  # the subject may not be a bare 其 / 它
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
@@ -320,6 +342,27 @@ def _rules() -> list[Rule]:
              rf"(?P<s>{P}){G(4)}在{G(3)}(?P<o>{CL}){G(12)}(?P<cue>{k('test_at')})", subj_dev=True, conf=0.7),
         Rule("customer.win_bid", "hasCustomer",
              rf"(?P<cue>{k('win_bid')})了?{G(4)}(?P<o>(?:{C}|{S})(?:{_SEP}(?:{C}|{S}))*){G(10)}(?:{k('bid_object')})"),
+        # 中国移动公布集采结果，A、B 和 C 中标: the owner is named before the winners (or in the
+        # previous sentence of the paragraph); 中标了 X 的项目 is customer.win_bid
+        Rule("customer.tender", "hasCustomer",
+             rf"(?P<s>{CL}){G(12)}(?P<cue>{k('tender_win')})(?!结果|候选|公告|名单|金额|份额|价|率|通知|了?{G(4)}{E})",
+             subj="s", obj_from="tender"),
+        Rule("customer.tender_candidates", "hasCustomer",
+             rf"(?P<cue>中标候选人|中标人|中标企业|中标厂商|中标单位|入围企业|入围厂商)(?:为|是|包括|有|分别为|分别是|依次为)?"
+             rf"[：:]?{G(2)}(?P<s>{CL})", subj="s", obj_from="tender"),
+        Rule("customer.contractor", "hasCustomer",
+             rf"(?P<o>{C}){GS(20)}(?:项目|工程|网络|基地|工厂|园区|中心){GS(4)}由{G(4)}(?P<s>{CL}){G(4)}"
+             rf"(?P<cue>{k('contract')})", subj="s"),
+        Rule("customer.contract", "hasCustomer",
+             rf"(?P<cue>承建|总包|承接)了?{G(4)}(?P<o>{CL}){G(3)}的?{G(16)}(?:项目|工程|数据中心|网络)"),
+        Rule("customer.order_get", "hasCustomer",
+             rf"(?P<cue>{k('order_get')})了?{G(4)}(?P<o>{CL}){G(3)}的?{G(12)}(?:{k('order_noun')})"),
+        # 天玑 9000 已被 A、B 等品牌的机型采用: buyers of the product's developer
+        Rule("customer.adopted_by", "hasCustomer",
+             rf"(?P<s>{P})?{G(20)}被{G(2)}(?P<o>{CL}){G(16)}(?P<cue>{k('passive_use')})", subj="s",
+             subj_kind="Product", subj_dev=True, conf=0.7),
+        Rule("customer.foundry_for", "hasCustomer",
+             rf"(?:为|给|替){G(2)}(?P<o>{CL}){G(12)}(?P<cue>{k('foundry')})"),
         Rule("customer.shortlist", "hasCustomer",
              rf"(?P<cue>入围|入选)了?{G(8)}(?P<o>{CL}){G(16)}(?:{k('procure')})"),
         Rule("customer.add_business", "hasCustomer",
@@ -339,7 +382,7 @@ def _rules() -> list[Rule]:
              subj="s"),
         # ---- develops
         Rule("develops.launch", "develops",
-             rf"(?P<cue>{k('launch')})了?{G(16)}(?P<o>{PL})", conf=0.8, forbid=k("arg_verb")),
+             rf"(?P<cue>{k('launch')})了?{G(16)}(?P<o>{PL})", conf=0.8, forbid=k("arg_verb"), para_subject=True),
         Rule("develops.launch_after", "develops",
              rf"(?P<s>{C}){G(12)}(?P<o>{PL}){G(4)}(?P<cue>{k('launch_after')})", subj="s", conf=0.75),
         Rule("develops.possessive", "develops", rf"(?P<s>{C})\s*的\s*{G(8)}(?P<o>{P})", subj="s", conf=0.7),
@@ -360,8 +403,13 @@ def _rules() -> list[Rule]:
              rf"(?P<cue>采用|使用|基于){G(2)}(?P<o>{C}){G(12)}(?:{k('process')})", subj=None, conf=0.8),
         Rule("manufacture.foundry", "manufacturedBy",
              rf"(?P<s>{PL}){G(8)}由{G(2)}(?P<o>{C}){G(4)}(?P<cue>{k('foundry')})", subj="s"),
-        Rule("basedon.based", "basedOn", rf"(?P<cue>{k('based')}){G(16)}(?P<o>{PL}){G(16)}的{G(16)}(?P<s>{P})",
+        Rule("basedon.based", "basedOn", rf"(?P<cue>{k('based')}){G(16)}(?P<o>{PL}){G(16)}的{G(16)}(?P<s>{BPL})",
              subj="s", conf=0.75),
+        # vivo X90 搭载天玑 9200 / 搭载天玑 9200 的 vivo X90
+        Rule("basedon.equipped", "basedOn",
+             rf"(?P<s>{BPL}){G(10)}(?P<cue>{k('equip')})了?{G(6)}(?P<o>{BPL})", subj="s", conf=0.7),
+        Rule("basedon.equipped_of", "basedOn",
+             rf"(?P<cue>{k('equip')})了?{G(6)}(?P<o>{PL}){G(4)}的{G(10)}(?P<s>{BPL})", subj="s", conf=0.75),
         Rule("basedon.built_on", "basedOn",
              rf"(?P<s>{P}){G(20)}(?P<cue>建立在|构建在|构建于|基于){G(4)}(?P<o>{P})", subj="s", conf=0.75),
         Rule("basedon.card_list", "basedOn",
@@ -377,6 +425,14 @@ def _rules() -> list[Rule]:
         Rule("operates.build", "operatesAt", rf"(?P<cue>{k('build')}){G(4)}(?P<o>{S})", conf=0.7),
         Rule("operates.own_facility", "operatesAt",
              rf"(?P<s>{C}){G(4)}(?:旗下|的){G(4)}位于{G(2)}(?P<o>{S}){G(8)}(?P<cue>{k('facility')})", subj="s"),
+        # 公司位于河南洛阳的新基地 (其位于 … is too often someone else's: left out)
+        Rule("operates.located_facility", "operatesAt",
+             rf"(?P<s>{C})\s*位于{G(2)}(?P<o>{S}){G(2)}的{G(6)}(?P<cue>{k('facility')})", subj="s", no_pronoun=True,
+             conf=0.75),
+        # 海外方面，德国图林根工厂已开始量产: whose plant is the clause's (or paragraph's) subject
+        Rule("operates.facility_state", "operatesAt",
+             rf"(?<![从向为给在由与和])(?P<o>{SL})\s*的?\s*(?P<cue>工厂|基地|生产基地|超级工厂|晶圆厂|产线|生产线|研发中心)"
+             rf"{G(16)}(?:{k('facility_state')})", para_subject=True, conf=0.65),
         Rule("operates.business", "operatesAt",
              rf"(?P<s>{C}){G(4)}的{G(2)}(?P<o>{S}){G(4)}(?P<cue>{k('business')})", subj="s", conf=0.7),
         Rule("operates.facility", "operatesAt", rf"(?P<s>{C})\s*(?P<o>{S}){G(3)}(?P<cue>{k('facility')})",
@@ -399,25 +455,44 @@ def _rules() -> list[Rule]:
              rf"(?:与|和|同|跟){G(4)}(?P<o>{CL}){GE(16)}(?P<cue>{k('partner_words')}|{k('partner_joint')})"),
         Rule("partner.pair", "partnerOf",
              rf"(?P<s>{C})\s*(?:与|和|同|跟)\s*(?P<o>{C}){G(4)}(?P<cue>{k('partner_joint')}|共同|联合|携手)", subj="s"),
+        Rule("partner.both", "partnerOf",
+             rf"(?P<s>{C})(?!\s*的){GBP(16)}(?:[，,]{GBP(8)})?(?P<cue>{k('partner_joint')}|{k('partner_words')}|共同|联合|合作(?!伙伴))",
+             subj="s", among=True, conf=0.7),
+        # X 的合作伙伴包括 A、B (named as 客户 they are customers: customer.noun)
+        Rule("partner.list", "partnerOf",
+             rf"(?P<s>{C})\s*的?\s*(?:战略|核心|重要|主要|生态)?\s*(?P<cue>合作伙伴)(?:包括|有|涵盖|如|还有)[：:]?{G(2)}(?P<o>{CL})",
+             subj="s"),
         Rule("partner.partners", "partnerOf",
              rf"(?:与|和|同|跟){G(4)}(?P<o>{CL}){G(4)}等?{G(2)}(?P<cue>合作伙伴)"),
         Rule("partner.cooperate", "partnerOf",
              rf"(?:与|和|同|跟){G(4)}(?P<o>{CL}){G(6)}(?P<cue>合作)(?!伙伴)", conf=0.6),
-        Rule("acquires.buy", "acquires", rf"(?P<cue>{k('acquire')})了?{G(8)}(?P<o>{CL})", hedge="deal"),
+        Rule("acquires.buy", "acquires", rf"(?P<cue>{k('acquire')})了?(?:{G(8)}|{G(14)}的\s*)(?P<o>{CL})", hedge="deal"),
         Rule("acquires.of", "acquires", rf"对{G(12)}(?P<o>{C}){G(2)}的(?P<cue>{k('acquire')})", hedge="deal"),
         Rule("invests.invest", "invests", rf"(?P<cue>{k('invest')})了?{G(4)}(?P<o>{CL})", hedge="deal"),
         Rule("invests.from", "invests",
              rf"(?P<o>{C}){G(10)}获得{G(4)}来自{G(4)}(?P<s>{CL}){G(12)}的?(?P<cue>投资|融资|注资)", subj="s"),
         Rule("invests.held_by", "invests",
              rf"(?P<o>{C}){G(4)}由[^{_STOP}]{{0,30}}?(?P<s>{C})[^{_STOP}]{{0,30}}?(?P<cue>{k('own')})", subj="s"),
+        # X 完成 A 轮融资，由 A 和 B 领投，C、D 跟投
+        Rule("invests.round", "invests", rf"(?P<s>{CL}){G(6)}(?P<cue>{k('round')})", subj="s", obj_from="funded",
+             hedge="deal"),
+        Rule("invests.stake", "invests", rf"(?P<cue>持有|获得|拥有|持股){G(2)}(?P<o>{C}){G(16)}(?:{k('stake')})",
+             hedge="deal"),
+        Rule("invests.shareholders", "invests",
+             rf"(?P<o>{C}){G(4)}的?{G(6)}(?P<cue>{k('shareholder')})(?:包括|有|为|是|还有|涵盖)[：:]?{G(2)}(?P<s>{CL})",
+             subj="s", heads=False),
+        Rule("invests.becomes_shareholder", "invests",
+             rf"成为{G(2)}(?P<o>{C}){G(6)}的?{G(6)}(?P<cue>{k('shareholder')})", hedge="deal"),
         Rule("invests.subsidiary", "invests",
              rf"(?P<s>{C}){G(2)}(?P<cue>{k('subsidiary')}){G(10)}(?P<o>{C})", subj="s", heads=False),
         Rule("invests.is_subsidiary", "invests",
              rf"(?P<o>{C}){G(3)}(?:是|为|成为){G(3)}(?P<s>{C}){G(6)}的?(?:全资|控股)?(?P<cue>子公司)", subj="s"),
         Rule("competitor.rival", "competitor",
-             rf"(?P<s>{C})?\s*的?{G(4)}(?P<cue>{k('rival')})\s*(?P<o>{CL})"),
+             rf"(?P<s>{C})?\s*的?{G(4)}(?P<cue>{k('rival')})(?:之一)?\s*(?:是|为|包括|有|主要有|分别是|当属)?[：:]?\s*(?P<o>{CL})"),
         Rule("competitor.is_rival", "competitor",
-             rf"(?P<o>{C}){G(3)}(?:是|为|成为){G(3)}(?P<s>{C}){G(8)}(?P<cue>{k('rival')})", subj="s"),
+             rf"(?P<o>{CL}){G(3)}(?:是|为|成为){G(3)}(?P<s>{C}){G(8)}(?P<cue>{k('rival')})", subj="s"),
+        Rule("competitor.becomes_rival", "competitor",
+             rf"(?:成为|是){G(2)}(?P<o>{C}){G(10)}的?{G(8)}(?P<cue>{k('rival')})"),
         Rule("competitor.regard", "competitor",
              rf"将{G(2)}(?P<o>{C}){G(2)}(?:视为|看作|当作){G(4)}(?P<cue>{k('rival')})"),
         Rule("competitor.compete", "competitor", rf"与{G(2)}(?P<o>{CL}){G(4)}(?P<cue>{k('compete')})", conf=0.7),
@@ -478,6 +553,7 @@ class _Finder:
                     view.toks.append(Tok(a, b, kind, (lid,)))
                     last = b
             self._anaphors(view, views)
+            self._product_anaphors(view, views)
             view.build(self.text)
             views.append(view)
         return views
@@ -505,11 +581,16 @@ class _Finder:
                 ents: list[str] = []
                 if kind == "list" or kind in {"latter", "former"}:
                     groups = [g for g in self._company_lists([t for t in real if t.end <= a]) if len(g) >= 2]
+                    two = m.group() in {"双方", "两家公司", "这两家公司"}
+                    if not groups and two:
+                        groups = [g for g in [self._two_parties([t for t in real if t.end <= a])] if g]
                     if not groups and prev:
                         groups = [g for g in self._company_lists(prev.toks) if len(g) >= 2]
                     if groups:
                         g = groups[-1]
                         ents = g if kind == "list" else [g[-1] if kind == "latter" else g[0]]
+                    elif two and prev:
+                        ents = self._two_parties(prev.toks)
                 elif kind == "we":
                     ents = self._speaker(view, a, previous)
                 elif kind == "it":
@@ -528,6 +609,44 @@ class _Finder:
                     found.append(Tok(a, b, "Company", tuple(ents), virtual=True))
                     taken.append((a, b))
         view.toks.extend(found)
+
+    @staticmethod
+    def _two_parties(tokens: Iterable[Tok]) -> list[str]:
+        """The two companies a ``双方`` refers to when exactly two are named."""
+        ents: list[str] = []
+        for t in sorted(tokens, key=lambda t: t.start):
+            if t.kind == "Company" and not t.virtual:
+                ents.extend(e for e in t.ents if e not in ents)
+        return ents if len(ents) == 2 else []
+
+    def _product_anaphors(self, view: View, previous: list[View]) -> None:
+        """``该芯片`` / ``这款手机``: the last product named before it in the sentence, else the last
+        product of the previous sentence of the paragraph."""
+        prev = previous[-1] if previous and previous[-1].para == view.para else None
+        taken = [(t.start, t.end) for t in view.toks]
+        for m in _PRODUCT_ANAPHOR.finditer(self.text, view.start, view.end):
+            a, b = m.start(), m.end()
+            if any(x < b and a < y for x, y in taken):
+                continue
+            before = sorted((t for t in view.toks if t.kind == "Product" and t.end <= a), key=lambda t: t.start)
+            if not before and prev:
+                before = sorted((t for t in prev.toks if t.kind == "Product"), key=lambda t: t.start)
+            if before:
+                view.toks.append(Tok(a, b, "Product", before[-1].ents, virtual=True))
+                taken.append((a, b))
+        # 该中心 / 该工厂: the last facility before it whose name ends in the same noun
+        for m in _SITE_ANAPHOR.finditer(self.text, view.start, view.end):
+            a, b = m.start(), m.end()
+            if any(x < b and a < y for x, y in taken):
+                continue
+            cands = [t for t in view.toks if t.kind == "Site" and t.end <= a]
+            if not cands and prev:
+                cands = list(prev.toks)
+            cands = [t for t in sorted(cands, key=lambda t: t.start)
+                     if t.kind == "Site" and self.text[t.start:t.end].endswith(m.group(1))]
+            if cands:
+                view.toks.append(Tok(a, b, "Site", cands[-1].ents, virtual=True))
+                taken.append((a, b))
 
     def _company_lists(self, tokens: Iterable[Tok]) -> list[list[str]]:
         """Company enumerations (as entity ids) among ``tokens``, in text order."""
@@ -581,6 +700,7 @@ class _Finder:
                 self.developer = self._developers()
         self._gazetteer_develops()
         self._pair_operations()
+        self._derived_customers()
         return self.finish()
 
     def _ents_of_group(self, view: View, m: re.Match[str], group: str, heads: bool,
@@ -609,7 +729,22 @@ class _Finder:
                 subjects += view.ents(cs + mm.start(1), cs + mm.end(1))
         if rule.subj_dev:
             subjects = [self.developer[s] for s in subjects if s in self.developer]
-        if rule.obj not in groups or m.group(rule.obj) is None:
+        if rule.no_pronoun and rule.subj in groups and m.group(rule.subj) is not None:
+            a, b = view.span(*m.span(rule.subj))
+            if self.text[a:b] in {"其", "它"}:
+                return
+        if rule.among:
+            if not all(view.tok_at.get(i) and view.tok_at[i].virtual for i in range(*m.span(rule.subj))):
+                return
+            for i, a in enumerate(subjects):
+                for b in subjects[i + 1:]:
+                    self.add(rule, a, b, view, m, rule.conf)
+            return
+        if rule.obj_from == "tender":
+            objects = [o for o in self._tender_owner(view, m.start()) if o not in subjects]
+        elif rule.obj_from == "funded":
+            objects = [o for o in self._funded(view, m.start()) if o not in subjects]
+        elif rule.obj not in groups or m.group(rule.obj) is None:
             objects = self._clause_subject(view, m.start(), rule) if rule.predicate in _CUSTOMER else []
         else:
             objects = self._ents_of_group(view, m, rule.obj, rule.heads, rule.predicate == "operatesAt")
@@ -652,7 +787,61 @@ class _Finder:
     def _clause_subject(self, view: View, cue: int, rule: Rule) -> list[str]:
         if rule.predicate == "manufacturedBy":
             return _subject(view, cue, "Product")
-        return _subject(view, cue, "Company")
+        found = _subject(view, cue, rule.subj_kind)
+        # (a brand in front of its product, 首发车型为极氪 009, names no actor)
+        if not found and rule.para_subject and not re.search(rf"{C}(?!\s*{P})", view.tpl):
+            found = self._para_subject(view)
+        return found
+
+    def _earlier_in_para(self, view: View, n: int = 2) -> list[View]:
+        """Up to ``n`` sentences before ``view`` in its paragraph, nearest first."""
+        idx = self.views.index(view)
+        out = []
+        for v in reversed(self.views[max(0, idx - n):idx]):
+            if v.para != view.para:
+                break
+            out.append(v)
+        return out
+
+    def _para_subject(self, view: View) -> list[str]:
+        """A sentence without a company continues the paragraph's topic (the first company of the
+        nearest earlier sentence of the paragraph that names one)."""
+        for v in self._earlier_in_para(view):
+            if self.hedge_sentence.search(v.tpl):
+                return []
+            first = self._first_company(v)
+            if first:
+                return first
+        return []
+
+    def _tender_owner(self, view: View, k: int) -> list[str]:
+        """Who runs the tender that the winners at tpl index ``k`` won: a company followed by a
+        tender cue earlier in the sentence, else in the previous sentence of the paragraph when it
+        announces a result and this one refers back to the tender."""
+        owner = re.compile(rf"(?P<own>{C})[^。；;！？!?\U000F0000-\U000F0FFF]{{0,40}}?(?:{cues()['tender_owner']})")
+        found = [m for m in owner.finditer(view.tpl[:k])]
+        if found:
+            return view.ents(*found[-1].span("own"))
+        if not re.search(rf"本次|此次|这次|该|{cues()['tender_owner']}", view.tpl[:k]):
+            return []
+        for v in self._earlier_in_para(view, 1):
+            found = [m for m in owner.finditer(v.tpl)
+                     if re.search(r"结果|公示|公布|名单|中标", v.tpl[m.end():])]
+            if found and not self.hedged(v, found[-1].start(), found[-1].end(), "clause"):
+                return v.ents(*found[-1].span("own"))
+        return []
+
+    def _funded(self, view: View, k: int) -> list[str]:
+        """The company that raised the round whose investors stand at tpl index ``k``."""
+        funded = re.compile(rf"(?P<o>{C}){G(30)}(?:融资|募资)")
+        found = list(funded.finditer(view.tpl[:k]))
+        if found:
+            return view.ents(*found[-1].span("o"))
+        for v in self._earlier_in_para(view, 1):
+            found = list(funded.finditer(v.tpl))
+            if found:
+                return v.ents(*found[-1].span("o"))
+        return []
 
     def add(self, rule: Rule, s: str, o: str, view: View, m: re.Match[str], conf: float) -> None:
         pred = rule.predicate
@@ -736,6 +925,29 @@ class _Finder:
                                                  rel.sentence_start, rel.sentence_end, "operates.partner",
                                                  round(rel.confidence * 0.9, 3))
 
+    def _derived_customers(self) -> None:
+        """A product built on another maker's chip makes its developer that chip maker's customer
+        (vivo X90 搭载天玑 9200 → 联发科 hasCustomer vivo).
+
+        A foundry making a *named* chip gives ``manufacturedBy`` only, as the annotation guide
+        asks (思元 370 采用台积电 7nm 工艺); ``hasCustomer`` is for foundry work whose chips the
+        text does not name (台积电为中兴代工).
+        """
+        dev = self.developer
+        for rel in list(self.out.values()):
+            if rel.predicate == "basedOn":
+                seller, buyer, name = dev.get(rel.object), dev.get(rel.subject), "customer.chip_buyer"
+            else:
+                continue
+            if not seller or not buyer or seller == buyer:
+                continue
+            if self.kind.get(seller) != "Company" or self.kind.get(buyer) != "Company":
+                continue
+            key = (seller, "hasCustomer", buyer)
+            if key not in self.out:
+                self.out[key] = Relation(seller, "hasCustomer", buyer, rel.start, rel.end, rel.sentence_start,
+                                         rel.sentence_end, name, round(rel.confidence * 0.85, 3))
+
     def finish(self) -> list[Relation]:
         rels = list(self.out.values())
         # one developer per product (the most confident, then the earliest)
@@ -747,9 +959,14 @@ class _Finder:
                     best[r.object] = r
         rels = [r for r in rels if r.predicate != "develops" or best[r.object] is r]
         # a customer relation and a partnership between the same pair: keep the customer reading
+        # (a 合作关系 with listed buyers stated in the sentence that says they buy is no partnership)
         pairs = {frozenset((r.subject, r.object)) for r in rels if r.predicate in _CUSTOMER}
-        rels = [r for r in rels if not (r.predicate == "partnerOf" and r.rule == "partner.cooperate"
-                                        and frozenset((r.subject, r.object)) in pairs)]
+        same = {(frozenset((r.subject, r.object)), r.sentence_start) for r in rels if r.predicate in _CUSTOMER}
+        rels = [r for r in rels if not (
+            r.predicate == "partnerOf" and (
+                (r.rule == "partner.cooperate" and frozenset((r.subject, r.object)) in pairs)
+                or (r.rule in {"partner.with", "partner.partners"}
+                    and (frozenset((r.subject, r.object)), r.sentence_start) in same)))]
         return sorted(rels, key=lambda r: (r.start, r.predicate, r.subject, r.object))
 
 
