@@ -280,7 +280,7 @@ def build(
     report.relations_by_predicate = dict(Counter(r.predicate for x in extractions for r in x.relations))
     report.figures = sum(len(x.figures) for x in extractions)
     report.quads = len(quads)
-    report.triples = len({q.triple for q in quads})
+    report.triples = count_triples(quads)
     report.merges = resolution.merges
 
     graph = KnowledgeGraph.from_quads(quads, report=report, extractions=extractions)
@@ -298,6 +298,11 @@ def build(
     if out is not None and graph.report is not None:
         write_report(report, Path(out) / "report.json")
     return graph
+
+
+def count_triples(quads) -> int:
+    """Distinct triples over all graphs (the size of graph.ttl)."""
+    return len({q.triple for q in quads})
 
 
 def write_report(report: BuildReport, path: Path) -> None:

@@ -52,8 +52,8 @@ def _python(term) -> Any:
 class KnowledgeGraph:
     """A built knowledge graph: an Oxigraph store plus the build report, if any."""
 
-    def __init__(self, store: ox.Store, *, report=None, extractions=None, path: Path | None = None) -> None:
-        self.store = store
+    def __init__(self, store: ox.Store | None, *, report=None, extractions=None, path: Path | None = None) -> None:
+        self._store = store
         self.report = report
         self.extractions = extractions or []
         self.path = path
@@ -64,13 +64,19 @@ class KnowledgeGraph:
 
     @classmethod
     def from_quads(cls, quads: Iterable, **kwargs) -> "KnowledgeGraph":
-        """A graph in memory from Oxigraph quads or rdflib ``(s, p, o, g)`` tuples."""
-        ox_quads = to_ox_quads(quads)
-        store = ox.Store()
-        store.bulk_extend(ox_quads)
-        graph = cls(store, **kwargs)
-        graph._ox_quads = ox_quads
+        """A graph from Oxigraph quads or rdflib ``(s, p, o, g)`` tuples (stored when first queried)."""
+        graph = cls(None, **kwargs)
+        graph._ox_quads = to_ox_quads(quads)
         return graph
+
+    @property
+    def store(self) -> ox.Store:
+        """The Oxigraph store that answers queries (in memory until the graph is saved)."""
+        if self._store is None:
+            store = ox.Store()
+            store.bulk_extend(self._ox_quads)
+            self._store = store
+        return self._store
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "KnowledgeGraph":
