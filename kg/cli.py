@@ -280,11 +280,16 @@ def print_rows(rows: list[dict], fmt: str) -> None:
         return
     from rich.markup import escape
 
+    columns = list(rows[0]) if rows else []
+    # a table is for people: an IRI column whose label column is there too is left out
+    # (csv, tsv and json keep every column)
+    shown = [c for c in columns if not (f"{c}Label" in columns and all(
+        isinstance(r[c], str) and r[c].startswith(("http://", "https://")) for r in rows if r[c] is not None))]
     table = Table(show_header=True, header_style="bold")
-    for c in (list(rows[0]) if rows else []):
+    for c in shown:
         table.add_column(c)
     for row in rows:
-        table.add_row(*(escape(_cell(v)) for v in row.values()))
+        table.add_row(*(escape(_cell(row[c])) for c in shown))
     console.print(table)
     console.print(f"{len(rows)} rows")
 
