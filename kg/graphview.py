@@ -35,6 +35,8 @@ from collections import defaultdict
 
 import networkx as nx
 
+from .mapping import SPARQL_PREFIXES
+
 VIEWS = ("entities", "co-mention", "bipartite")
 #: attribute names GEXF gives a meaning to on nodes and edges (XML attributes of <node>/<edge>)
 RESERVED = frozenset({"id", "label", "type", "weight", "start", "end", "timestamp", "timestamps",
@@ -46,15 +48,7 @@ GEXF_MEANING = {"label", "weight"}
 
 KG = "https://w3id.org/kg-news/ontology#"
 CORE_KINDS = ("Company", "Product", "Site")
-_PREFIXES = """
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX schema: <https://schema.org/>
-PREFIX kg: <https://w3id.org/kg-news/ontology#>
-"""
+_PREFIXES = SPARQL_PREFIXES  # one list of prefixes: kg.mapping.PREFIXES
 
 _ENTITY_TYPES = _PREFIXES + """
 SELECT ?e ?type WHERE {

@@ -24,17 +24,11 @@ from typing import Any
 
 from .errors import NotFoundError
 from .normalize import norm_key, strip_legal_suffix
+from .mapping import SPARQL_PREFIXES
 
 KG_NS = "https://w3id.org/kg-news/ontology#"
 CORE_TYPES = ("Company", "Product", "Site")
-_PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX schema: <https://schema.org/>
-PREFIX kg: <https://w3id.org/kg-news/ontology#>
-"""
+_PREFIXES = SPARQL_PREFIXES  # one list of prefixes: kg.mapping.PREFIXES
 # how a name was attached to its entity, best first: exact lookups prefer labels over aliases
 _HOW_RANK = {"label": 0, "alias": 1, "key": 2}
 # search match classes, best first

@@ -262,6 +262,8 @@ PREFIXES = {
     "xsd": str(XSD),
     "wd": str(WD),
 }
+#: the same prefixes as SPARQL declarations, for queries written in Python
+SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
 def bind_prefixes(graph) -> None:

@@ -63,6 +63,7 @@ from typing import Any
 
 from .errors import InputError, KGError, NotFoundError, QueryError
 from .normalize import norm_key, strip_legal_suffix
+from .mapping import SPARQL_PREFIXES
 
 WEB = Path(__file__).resolve().parent / "web"
 WORKER_SCRIPT = WEB / "sparql_worker.py"
@@ -582,14 +583,7 @@ def _grams(key: str) -> set[str]:
 
 # -- the explorer's queries ---------------------------------------------------------------------
 
-_PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX schema: <https://schema.org/>
-PREFIX kg: <https://w3id.org/kg-news/ontology#>
-"""
+_PREFIXES = SPARQL_PREFIXES  # one list of prefixes: kg.mapping.PREFIXES
 Q_RESOURCE = _PREFIXES + "SELECT ?s ?p ?o (LANG(?o) AS ?lang) (isIRI(?o) AS ?iri) WHERE { ?s ?p ?o } ORDER BY ?p ?o LIMIT 500"
 Q_RELATIONS = _PREFIXES + """SELECT ?e ?dir ?p ?other (COUNT(DISTINCT ?doc) AS ?docs) WHERE {
   { ?e ?p ?other BIND("out" AS ?dir) } UNION { ?other ?p ?e BIND("in" AS ?dir) }
