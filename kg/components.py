@@ -32,7 +32,6 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, registry
 
 from .gazetteer import Entry, Gazetteer, load_gazetteer
-from .normalize import norm_key
 
 LABELS = ("Company", "Product", "Site")
 
@@ -52,7 +51,8 @@ def ent_info(doc: Doc, span: Span) -> EntInfo:
     return doc.user_data.get("kg", {}).get((span.start_char, span.end_char), EntInfo("unknown", 0.5))
 
 
-def _set_info(doc: Doc, span: Span, info: EntInfo) -> None:
+def set_info(doc: Doc, span: Span, info: EntInfo) -> None:
+    """Record what kg knows about an entity span (read back with :func:`ent_info`)."""
     doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = info
 
 
@@ -75,7 +75,7 @@ def add_entities(doc: Doc, candidates: Iterable[tuple[Span, EntInfo]], *, replac
                 continue
             existing = [e for e in existing if e not in clashes]
         existing.append(span)
-        _set_info(doc, span, info_of[(span.start, span.end, span.label_)])
+        set_info(doc, span, info_of[(span.start, span.end, span.label_)])
     doc.ents = sorted(existing, key=lambda s: s.start)
 
 
@@ -365,8 +365,3 @@ class JiebaTokenizer:
 
     def from_disk(self, path, **kwargs) -> "JiebaTokenizer":
         return self
-
-
-def norm_surface(text: str) -> str:
-    """Alias of :func:`kg.normalize.norm_key`, re-exported for component users."""
-    return norm_key(text)

@@ -74,10 +74,9 @@ def expand_short_forms(text: str, mentions: list[Mention]) -> list[Mention]:
         full = _CODE_LIST.match(m.text + tail)
         if not full or full.end() <= len(m.text):
             continue
-        prefix, sep, first = full.group(1), full.group(2), full.group(3)
+        prefix, sep = full.group(1), full.group(2)
         if not sep or full.group(0)[: len(m.text)] != m.text:
             continue
-        pos = m.end
         for short in _SHORT.finditer(full.group(4)):
             start = m.end + short.start(1)
             end = m.end + short.end(1)
@@ -86,7 +85,6 @@ def expand_short_forms(text: str, mentions: list[Mention]) -> list[Mention]:
                 added.append(Mention(start, end, short.group(1), "Product", "abbreviation.list",
                                      0.8, None, m.subtype, canonical=name))
                 taken.add((start, end))
-            pos = end
     # bare suffixes later in the text: "X4" after "MLU370-X4"
     families = {}
     for m in mentions + added:

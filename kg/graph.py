@@ -23,8 +23,8 @@ from rdflib import Dataset
 
 from .errors import InputError, QueryError
 from .lookup import Entity, Match, NameIndex, load_entity
-from .mapping import Quad, bind_prefixes
-from .store import from_ox, from_ox_quad, open_store, to_ox, to_ox_quads
+from .mapping import bind_prefixes
+from .store import from_ox_quad, open_store, to_ox, to_ox_quads
 
 KG_NS = "https://w3id.org/kg-news/ontology#"
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import pyoxigraph as ox
 
-from rdflib import RDF, RDFS, XSD, Dataset, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Dataset, URIRef
 from rdflib.namespace import OWL
 
 from .iri import mint, mint_str

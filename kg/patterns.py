@@ -20,7 +20,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .components import EntInfo, add_entities, ent_info
+from .components import EntInfo, add_entities, ent_info, set_info
 from .gazetteer import load_gazetteer
 
 # --- product model codes -----------------------------------------------------------------
@@ -318,8 +318,8 @@ class Patterns:
             if nxt.text in {"区", "县", "市", "镇", "省"}:
                 # 东湖高新区: a company's name followed by an administrative suffix is a place
                 span = Span(doc, ent.start, ent.end + 1, label="Site")
-                doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
-                    "pattern.place_not_company", 0.7, "", "AdministrativeArea")
+                set_info(doc, span, EntInfo(
+                    "pattern.place_not_company", 0.7, "", "AdministrativeArea"))
                 ents[n] = span
                 changed = True
                 continue
@@ -338,7 +338,7 @@ class Patterns:
                 info = EntInfo("pattern.company_unit", 0.75, "", "")
             else:
                 continue
-            doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = info
+            set_info(doc, span, info)
             ents[n] = span
             changed = True
         if changed:
@@ -366,26 +366,9 @@ class Patterns:
                 out.append((Span(doc, span.start, span.end, label="Product"), EntInfo(rule, 0.6)))
         return out
 
-    # 小鹏汇天, 诺基亚贝尔: a known company name glued to an unknown word names another company
-    def _company_pieces(self, doc: Doc) -> None:
-        ents = list(doc.ents)
-        changed = False
-        for n, ent in enumerate(ents):
-            if ent.label_ != "Company" or ent.end >= len(doc) or doc[ent.end - 1].whitespace_:
-                continue
-            nxt = doc[ent.end]
-            if nxt.ent_type_ or nxt.tag_ != "x" or not _CJK_ONLY.match(nxt.text) or len(nxt.text) < 2:
-                continue
-            span = Span(doc, ent.start, ent.end + 1, label="Company")
-            doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo("pattern.company_piece", 0.6)
-            ents[n] = span
-            changed = True
-        if changed:
-            doc.ents = ents
-
     # Latin names no list knows (Megaphone, Gimlet Media): typed by a nearby cue, or by the
     # other members of the enumeration they stand in.
-    def _latin_names(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
+    def _latin_names(self, doc: Doc) -> None:
         out = []
         pending = []
         text = doc.text
@@ -421,7 +404,6 @@ class Patterns:
                 break
             add_entities(doc, found)
             pending = [sp for sp, lab in typed if not lab]
-        return []
 
     # 华为、中兴通讯、大唐移动、诺基亚贝尔和富通集团: unknown names listed with known ones
     def _cjk_enumerations(self, doc: Doc) -> None:
@@ -563,8 +545,8 @@ class Patterns:
                          or level(prev) in {"country", "region"} and level(ent) == "world_city")):
                 span = Span(doc, prev.start, ent.end, label="Site", kb_id=ent.kb_id_)
                 info = ent_info(doc, ent)
-                doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
-                    "pattern.compound_place", min(info.confidence, 0.9), info.key, info.subtype)
+                set_info(doc, span, EntInfo(
+                    "pattern.compound_place", min(info.confidence, 0.9), info.key, info.subtype))
                 merged[-1] = span
                 changed = True
             else:
@@ -591,8 +573,8 @@ class Patterns:
                 end += 1
             if end > ent.end and len(doc[ent.end:end].text) >= 2:
                 span = Span(doc, ent.start, end, label="Site")
-                doc.user_data.setdefault("kg", {})[(span.start_char, span.end_char)] = EntInfo(
-                    "pattern.foreign_place", 0.75, "", "Site")
+                set_info(doc, span, EntInfo(
+                    "pattern.foreign_place", 0.75, "", "Site"))
                 ents[n] = span
                 changed = True
         if changed:
