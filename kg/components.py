@@ -35,6 +35,45 @@ from .gazetteer import Entry, Gazetteer, load_gazetteer
 
 LABELS = ("Company", "Product", "Site")
 
+# ``doc.user_data`` keys of the per-document caches below
+_TEXT_KEY = "kg.text"
+_TOKENS_KEY = "kg.tokens"
+
+
+def doc_text(doc: Doc) -> str:
+    """The text of ``doc``, computed once per document.
+
+    ``Doc.text`` joins every token (creating a Python object for each) on every call. A Doc's
+    text never changes, not even when it is retokenized, so the value can be kept.
+    """
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None:
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
+
+
+@dataclass
+class TokenTable:
+    """Per-token texts, trailing spaces and tags of a Doc, as plain lists.
+
+    Reading ``doc[i].text`` creates a Token object each time; components that scan every
+    token read these lists instead. Components never change tokens or tags, so the table stays
+    valid while the pipeline runs.
+    """
+
+    texts: list[str]
+    spaces: list[bool]
+    tags: list[str]
+
+
+def token_table(doc: Doc) -> TokenTable:
+    """The :class:`TokenTable` of ``doc`` (built by the tokenizer, else here once)."""
+    table = doc.user_data.get(_TOKENS_KEY)
+    if table is None or len(table.texts) != len(doc):
+        table = TokenTable([t.text for t in doc], [bool(t.whitespace_) for t in doc], [t.tag_ for t in doc])
+        doc.user_data[_TOKENS_KEY] = table
+    return table
+
 
 @dataclass
 class EntInfo:
@@ -98,19 +137,17 @@ class Sentences:
 
         from spacy.attrs import SENT_START
 
-        words = [t.text for t in doc]
-        spaces = [t.whitespace_ for t in doc]
-        starts = numpy.full((len(words), 1), -1, dtype="int32").astype("uint64")  # -1: not a start
-        for i in range(len(words)):
-            if i == 0:
-                starts[i, 0] = 1
-                continue
-            prev = words[i - 1]
-            if (prev in _SENT_END or "\n" in prev or "\n" in spaces[i - 1]
-                    or (prev in "”」』)" and i >= 2 and words[i - 2] in _SENT_END)):
-                starts[i, 0] = 1
-        if len(words):
-            doc.from_array([SENT_START], starts)
+        words = token_table(doc).texts
+        if not words:
+            return doc
+        # 1: a sentence starts here, -1: it does not (a token's trailing space is one " ", so
+        # paragraph breaks are whitespace tokens of their own)
+        starts = [1] + [
+            1 if (prev in _SENT_END or "\n" in prev or (prev in "”」』)" and i >= 2 and words[i - 2] in _SENT_END))
+            else -1
+            for i, prev in enumerate(words[:-1], start=1)
+        ]
+        doc.from_array([SENT_START], numpy.array(starts, dtype="int32").astype("uint64").reshape(-1, 1))
         return doc
 
 
@@ -201,7 +238,7 @@ class GazetteerRuler:
     def __call__(self, doc: Doc) -> Doc:
         if not len(self.automaton):
             return doc
-        raw = doc.text  # Doc.text joins every token: compute it once
+        raw = doc_text(doc)
         text = _fold(raw)
         candidates: list[tuple[Span, EntInfo]] = []
         found_keys: set[str] = set()
@@ -342,16 +379,12 @@ class JiebaTokenizer:
             words = [w for w in self._jieba.cut(text, HMM=self.hmm) if w]
             tags = None
         out_words, spaces = get_words_and_spaces(words, text)
-        doc = Doc(self.vocab, words=out_words, spaces=spaces)
         if tags is not None:
-            # spaCy folds single spaces into the previous token: align on the non-space words
-            queue = iter((w, t) for w, t in zip(words, tags) if not w.isspace())
-            for token in doc:
-                if token.is_space:
-                    token.tag_ = "x"
-                    continue
-                word, tag = next(queue, ("", "x"))
-                token.tag_ = tag if word == token.text else "x"
+            tags = _align_tags(words, tags, out_words)
+        # tags go in through the constructor: setting token.tag_ creates a Token per word
+        doc = Doc(self.vocab, words=out_words, spaces=spaces, tags=tags or None)
+        doc.user_data[_TEXT_KEY] = text
+        doc.user_data[_TOKENS_KEY] = TokenTable(out_words, spaces, tags or ["" for _ in out_words])
         return doc
 
     def to_bytes(self, **kwargs) -> bytes:  # spaCy serialisation hooks: nothing to save
@@ -365,3 +398,20 @@ class JiebaTokenizer:
 
     def from_disk(self, path, **kwargs) -> "JiebaTokenizer":
         return self
+
+
+def _align_tags(words: list[str], tags: list[str], tokens: list[str]) -> list[str]:
+    """The tags of ``words`` for the Doc tokens made from them.
+
+    spaCy folds single spaces into the previous token: align on the non-space words, and tag
+    whitespace tokens and tokens that do not match their word ``x``.
+    """
+    queue = iter([(w, t) for w, t in zip(words, tags) if not w.isspace()])
+    out = []
+    for token in tokens:
+        if token.isspace():
+            out.append("x")
+            continue
+        word, tag = next(queue, ("", "x"))
+        out.append(tag if word == token else "x")
+    return out

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .components import ent_info
+from .components import doc_text, ent_info
 from .gazetteer import load_gazetteer
 from .model import DocEntity, Document, Extraction, Mention, Relation
 from .nlp import load_pipeline
@@ -34,8 +34,9 @@ _ENGLISH_ALIAS = re.compile(r"^[（(]\s*([A-Za-z][A-Za-z0-9 .&\-]{1,40}?)\s*[）
 def sentences_of(doc: Doc) -> list[tuple[int, int]]:
     """(start, end) character offsets of each non-empty sentence, whitespace trimmed."""
     out = []
+    full = doc_text(doc)
     for sent in doc.sents:
-        text = sent.text
+        text = full[sent.start_char: sent.end_char]  # Span.text would join its tokens
         lead = len(text) - len(text.lstrip())
         trail = len(text.rstrip())
         if trail > lead:
@@ -46,10 +47,11 @@ def sentences_of(doc: Doc) -> list[tuple[int, int]]:
 def mentions_of(doc: Doc) -> list[Mention]:
     """One :class:`Mention` per entity span in ``doc.ents``."""
     out = []
+    text = doc_text(doc)
     for ent in doc.ents:
         info = ent_info(doc, ent)
         out.append(Mention(
-            start=ent.start_char, end=ent.end_char, text=ent.text, kind=ent.label_, rule=info.rule,
+            start=ent.start_char, end=ent.end_char, text=text[ent.start_char: ent.end_char], kind=ent.label_, rule=info.rule,
             confidence=info.confidence, key=info.key or None, subtype=info.subtype or None,
         ))
     return out

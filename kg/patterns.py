@@ -20,7 +20,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .components import EntInfo, add_entities, ent_info, set_info
+from .components import EntInfo, add_entities, doc_text, ent_info, set_info, token_table
 from .gazetteer import load_gazetteer
 
 # --- product model codes -----------------------------------------------------------------
@@ -260,6 +260,7 @@ class Patterns:
     def _drop_place_qualifiers(self, doc: Doc) -> None:
         keep: list[Span] = []
         ents = list(doc.ents)
+        text = doc_text(doc)
         verdict: dict[int, bool] = {}
         for idx in range(len(ents) - 1, -1, -1):
             ent = ents[idx]
@@ -274,13 +275,13 @@ class Patterns:
             nxt2 = doc[nxt.i + 1] if nxt is not None and nxt.i + 1 < len(doc) else None
             if prev in _ACTOR_CUES:
                 verdict[idx] = False  # 受到美国制裁: a government acting, not a place
-            elif _inside_title(doc.text, ent.start_char, ent.end_char):
+            elif _inside_title(text, ent.start_char, ent.end_char):
                 verdict[idx] = False  # 《福布斯亚洲》: part of a publication's title
             elif nxt is not None and nxt.text == "的" and locative:
                 # 位于纽约州北部的工厂 is a site; 在美国的技术封锁下 is not
                 after = doc[nxt.i + 1] if nxt.i + 1 < len(doc) else None
                 verdict[idx] = (after is not None and after.ent_type_ == "Site") or \
-                    any(w in doc.text[nxt.idx + 1: nxt.idx + 8] for w in _SITE_NOUNS)
+                    any(w in text[nxt.idx + 1: nxt.idx + 8] for w in _SITE_NOUNS)
             elif nxt is not None and nxt.text == "市场":
                 verdict[idx] = locative  # 在欧洲市场推出 names a place; 面向中国市场 a market
             elif nxt is None or nxt.is_space or nxt.is_punct or nxt.text in _PLACE_FOLLOWERS or nxt.ent_type_ == "Site":
@@ -346,7 +347,7 @@ class Patterns:
 
     # Atlas 900, 飞星一号, 飞行汽车“陆地航母”, vivo X90: product names by their shape
     def _product_shapes(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
-        text = doc.text
+        text = doc_text(doc)
         out = []
         for regex, rule in ((_WORD_NUMBER, "pattern.word_number"), (_CJK_NUMBERED, "pattern.numbered_name"),
                             (_QUOTED_PRODUCT, "pattern.quoted_product"), (_BRAND_CODE, "pattern.brand_code")):
@@ -371,7 +372,7 @@ class Patterns:
     def _latin_names(self, doc: Doc) -> None:
         out = []
         pending = []
-        text = doc.text
+        text = doc_text(doc)
         for m in _LATIN_NAME.finditer(text):
             name = m.group(0)
             if name.lower() in _LATIN_STOP or _is_spec_token(name) or len(name) < 3 or name.isupper():
@@ -582,7 +583,7 @@ class Patterns:
 
     def _product_lines(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
-        for m in self._line_re.finditer(doc.text):
+        for m in self._line_re.finditer(doc_text(doc)):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is None or span.end_char - span.start_char > len(m.group(0)) + 2:
                 continue
@@ -593,7 +594,7 @@ class Patterns:
 
     def _model_codes(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
-        text = doc.text
+        text = doc_text(doc)
         for m in _MODEL_CODE.finditer(text):
             code = m.group(1)
             after = text[m.end(1): m.end(1) + 4].lstrip()
@@ -620,7 +621,7 @@ class Patterns:
 
     def _facilities(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
-        text = doc.text
+        text = doc_text(doc)
         for ent in doc.ents:
             if ent.label_ not in {"Site", "Company"}:
                 continue
@@ -733,25 +734,26 @@ class Fallback:
     def __call__(self, doc: Doc) -> Doc:
         candidates: list[tuple[Span, EntInfo]] = []
         if self.model is not None:
-            for ent in self.model(doc.text).ents:
+            for ent in self.model(doc_text(doc)).ents:
                 label = self.label_map.get(ent.label_)
                 span = doc.char_span(ent.start_char, ent.end_char, alignment_mode="expand")
                 if label and span is not None:
                     candidates.append((Span(doc, span.start, span.end, label=label),
                                        EntInfo(f"model.{ent.label_}", 0.6)))
         else:
+            tags = token_table(doc).tags if self.jieba_tags else []
             i = 0
-            while i < len(doc):
-                label = self.jieba_tags.get(doc[i].tag_)
+            while i < len(tags):
+                label = self.jieba_tags.get(tags[i])
                 if not label or doc[i].ent_type_:
                     i += 1
                     continue
                 j = i + 1
-                while j < len(doc) and self.jieba_tags.get(doc[j].tag_) == label and not doc[j].ent_type_:
+                while j < len(tags) and self.jieba_tags.get(tags[j]) == label and not doc[j].ent_type_:
                     j += 1
                 span = Span(doc, i, j, label=label)
                 if len(span.text) >= 2 and not span.text.endswith(ORG_HEADS):
-                    candidates.append((span, EntInfo(f"jieba.{doc[i].tag_}", 0.5)))
+                    candidates.append((span, EntInfo(f"jieba.{tags[i]}", 0.5)))
                 i = j
         add_entities(doc, candidates)
         return doc
