@@ -105,6 +105,7 @@ def add_entities(doc: Doc, candidates: Iterable[tuple[Span, EntInfo]], *, replac
     existing = list(doc.ents)
     chosen = filter_spans([span for span, _ in candidates])
     info_of = {(s.start, s.end, s.label_): i for s, i in candidates}
+    added = False
     for span in chosen:
         clashes = [e for e in existing if e.start < span.end and span.start < e.end]
         if clashes:
@@ -114,8 +115,11 @@ def add_entities(doc: Doc, candidates: Iterable[tuple[Span, EntInfo]], *, replac
                 continue
             existing = [e for e in existing if e not in clashes]
         existing.append(span)
+        added = True
         set_info(doc, span, info_of[(span.start, span.end, span.label_)])
-    doc.ents = sorted(existing, key=lambda s: s.start)
+    # setting the same entities again changes nothing once every token has its IOB tag
+    if added or not doc.has_annotation("ENT_IOB", require_complete=True):
+        doc.ents = sorted(existing, key=lambda s: s.start)
 
 
 # ------------------------------------------------------------------------------------------
@@ -174,6 +178,11 @@ def spacing_variants(name: str) -> set[str]:
 
 def _fold(text: str) -> str:
     """Lower-case without changing the length, so offsets stay valid."""
+    lowered = text.lower()
+    # str.lower() works character by character except for the final sigma (Σ) and for letters
+    # whose lower case is longer (İ); only those texts need the slow way
+    if len(lowered) == len(text) and "Σ" not in text:
+        return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
@@ -378,9 +387,13 @@ class JiebaTokenizer:
         else:
             words = [w for w in self._jieba.cut(text, HMM=self.hmm) if w]
             tags = None
-        out_words, spaces = get_words_and_spaces(words, text)
-        if tags is not None:
-            tags = _align_tags(words, tags, out_words)
+        aligned = _align(words, tags, text)
+        if aligned is not None:
+            out_words, spaces, tags = aligned
+        else:  # text the words do not cover exactly: spaCy's general alignment (or its error)
+            out_words, spaces = get_words_and_spaces(words, text)
+            if tags is not None:
+                tags = _align_tags(words, tags, out_words)
         # tags go in through the constructor: setting token.tag_ creates a Token per word
         doc = Doc(self.vocab, words=out_words, spaces=spaces, tags=tags or None)
         doc.user_data[_TEXT_KEY] = text
@@ -398,6 +411,50 @@ class JiebaTokenizer:
 
     def from_disk(self, path, **kwargs) -> "JiebaTokenizer":
         return self
+
+
+def _align(words: list[str], tags: list[str] | None, text: str) -> tuple[list[str], list[bool], list[str] | None] | None:
+    """Doc words, spaces and tags for the segmenter's words, as ``get_words_and_spaces`` and
+    :func:`_align_tags` make them, in one linear pass (spaCy slices the rest of the text for
+    every word).
+
+    A single space after a word goes into that word's trailing space; other whitespace becomes a
+    token tagged ``x``. None when the words are not the text's words in order with only
+    whitespace between them (the general functions then handle it).
+    """
+    out_words: list[str] = []
+    spaces: list[bool] = []
+    out_tags: list[str] = []
+    pos, end = 0, len(text)
+    for n, word in enumerate(words):
+        if word.isspace():
+            continue
+        start = text.find(word, pos)
+        if start < 0:
+            return None
+        if start > pos:
+            gap = text[pos:start]
+            if not gap.isspace():
+                return None
+            out_words.append(gap)
+            spaces.append(False)
+            out_tags.append("x")
+        out_words.append(word)
+        out_tags.append(tags[n] if tags is not None else "")
+        pos = start + len(word)
+        if pos < end and text[pos] == " ":
+            spaces.append(True)
+            pos += 1
+        else:
+            spaces.append(False)
+    if pos < end:
+        rest = text[pos:]
+        if not rest.isspace():
+            return None
+        out_words.append(rest)
+        spaces.append(False)
+        out_tags.append("x")
+    return out_words, spaces, out_tags if tags is not None else None
 
 
 def _align_tags(words: list[str], tags: list[str], tokens: list[str]) -> list[str]:

@@ -88,6 +88,7 @@ def parse_value(num: str, mult: str, unit: str) -> tuple[float, str]:
     return round(value, 6), code
 
 
+@functools.lru_cache(maxsize=1)
 def _number_re() -> re.Pattern[str]:
     unit_words = sorted(units(), key=len, reverse=True)
     unit_alt = "|".join(re.escape(u) for u in unit_words)

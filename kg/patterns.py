@@ -156,6 +156,7 @@ COMPANY_SUFFIXES = (
     "微电子", "半导体", "新能源", "汽车", "通信", "证券", "资本", "控股", "光电", "电气", "传媒",
     "制药", "电器",
 )
+_COMPANY_SUFFIX_SET = frozenset(COMPANY_SUFFIXES)
 #: Words that end a company-suffix pattern's name part: they are generic, not names.
 GENERIC_HEADS = {
     "该", "这", "此", "本", "子", "母", "分", "各", "多", "每", "某", "其", "我", "你", "他", "贵",
@@ -409,7 +410,7 @@ class Patterns:
     # 华为、中兴通讯、大唐移动、诺基亚贝尔和富通集团: unknown names listed with known ones
     def _cjk_enumerations(self, doc: Doc) -> None:
         n = len(doc)
-        seps = [i for i, t in enumerate(doc) if t.text == "、"]
+        seps = [i for i, text in enumerate(token_table(doc).texts) if text == "、"]
         if not seps:
             return
         chains: list[list[int]] = [[seps[0]]]
@@ -662,10 +663,9 @@ class Patterns:
 
     def _company_suffixes(self, doc: Doc) -> list[tuple[Span, EntInfo]]:
         out = []
-        for i, tok in enumerate(doc):
-            text = tok.text
-            suffix = next((s for s in COMPANY_SUFFIXES if text == s), None)
-            if suffix is None or tok.ent_type_:
+        texts = token_table(doc).texts
+        for i, suffix in enumerate(texts):
+            if suffix not in _COMPANY_SUFFIX_SET or doc[i].ent_type_:
                 continue
             start = _name_tokens_before(doc, i)
             if start == i:
@@ -685,7 +685,7 @@ class Patterns:
             strong = suffix in {"股份有限公司", "有限责任公司", "有限公司", "公司", "集团", "银行", "证券"}
             end = i + 1
             if not strong:
-                nxt = doc[i + 1].text if i + 1 < len(doc) else ""
+                nxt = texts[i + 1] if i + 1 < len(texts) else ""
                 if nxt in {"公司", "集团", "股份有限公司", "有限公司"}:
                     end = i + 2
                 elif not any(t.tag_ in {"nt", "nz", "nrt", "nr"} for t in doc[start:i]) and not (

@@ -136,14 +136,19 @@ class View:
     tok_at: dict[int, Tok] = field(default_factory=dict)  # tpl index -> token
 
     def build(self, text: str) -> None:
-        chars, pos, i = [], [], self.start
+        chars: list[str] = []
+        pos: list[tuple[int, int]] = []
+        i = self.start
         for n, tok in enumerate(sorted(self.toks, key=lambda t: t.start)):
-            while i < tok.start:
-                chars.append(text[i]); pos.append((i, i + 1)); i += 1
+            # the plain characters before the token, one template character each
+            chars.extend(text[i:tok.start])
+            pos.extend(zip(range(i, tok.start), range(i + 1, tok.start + 1)))
             self.tok_at[len(chars)] = tok
-            chars.append(chr(_BASE[tok.kind] + n)); pos.append((tok.start, tok.end)); i = tok.end
-        while i < self.end:
-            chars.append(text[i]); pos.append((i, i + 1)); i += 1
+            chars.append(chr(_BASE[tok.kind] + n))
+            pos.append((tok.start, tok.end))
+            i = tok.end
+        chars.extend(text[i:self.end])
+        pos.extend(zip(range(i, self.end), range(i + 1, self.end + 1)))
         self.tpl, self.pos = "".join(chars), pos
 
     def ents(self, a: int, b: int, kind: str | None = None) -> list[str]:
@@ -294,9 +299,11 @@ class Rule:
         return re.compile(self.pattern)
 
 
-def _rules() -> list[Rule]:
+@functools.lru_cache(maxsize=1)
+def _rules() -> tuple[Rule, ...]:
+    """All rules, in the order they are tried (built and compiled once per process)."""
     k = K
-    return [
+    return (
         # ---- customers: buyers, orders, supply, use, bids
         Rule("customer.purchase_from", "hasCustomer",
              rf"(?P<o>{CL})?{G(14)}(?:从|向){G(10)}(?P<s>{CL}){G(3)}处?{G(16)}(?P<cue>{k('purchase')}|下单)",
@@ -496,7 +503,7 @@ def _rules() -> list[Rule]:
         Rule("competitor.regard", "competitor",
              rf"将{G(2)}(?P<o>{C}){G(2)}(?:视为|看作|当作){G(4)}(?P<cue>{k('rival')})"),
         Rule("competitor.compete", "competitor", rf"与{G(2)}(?P<o>{CL}){G(4)}(?P<cue>{k('compete')})", conf=0.7),
-    ]
+    )
 
 
 _SIGNATURE = {
@@ -690,10 +697,9 @@ class _Finder:
         rules = _rules()
         # two passes: developers first (customer.test_at and product suppliers need them)
         for phase in ("develops", "rest"):
+            phase_rules = [rule for rule in rules if (rule.predicate == "develops") == (phase == "develops")]
             for view in self.views:
-                for rule in rules:
-                    if (rule.predicate == "develops") != (phase == "develops"):
-                        continue
+                for rule in phase_rules:
                     for m in rule.regex.finditer(view.tpl):
                         self.apply(rule, view, m)
             if phase == "develops":
