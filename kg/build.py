@@ -10,22 +10,26 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 import os
+import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .extract import extract
-from .ingest import FileReport, IngestReport
-from .mapping import Quad, build_quads, document_quads, entity_quads
+from .cache import BuildCache, DocRecord
+from .errors import InputError, KGError
+from .ingest import FileReport
+from .mapping import Quad, build_quads, entity_quads
 from .model import Extraction
 from .parallel import DEFAULT_BATCH
 from .resolve import Resolution, resolve
+from .store import Fragment, make_fragment, write_graph_files
 
 DEFAULT_CORPUS = "seeds"
 
@@ -48,6 +52,10 @@ class BuildReport:
     outputs: dict[str, str] = field(default_factory=dict)
     validation: dict[str, Any] | None = None
     changes: dict[str, list[str]] = field(default_factory=dict)
+    chars: int = 0  # of clean text in the documents
+    remapped: int = 0  # documents mapped again because resolution changed their entities' keys
+    store: str = ""  # how the store was written: "rebuilt", or "updated: …" (changed graphs only)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     @property
     def failed(self) -> list[FileReport]:
@@ -73,12 +81,16 @@ class BuildReport:
                 "figures": self.figures,
                 "triples": self.triples,
                 "quads": self.quads,
+                "characters": self.chars,
                 "seconds": round(self.seconds, 3),
                 "added": len(self.changes.get("added", [])),
                 "changed": len(self.changes.get("changed", [])),
                 "unchanged": len(self.changes.get("unchanged", [])),
                 "removed": len(self.changes.get("removed", [])),
+                "remapped": self.remapped,
+                "store": self.store,
             },
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "changes": self.changes,
             "files": [f.to_dict() for f in self.files],
             "merges": self.merges,
@@ -94,83 +106,53 @@ def _now() -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def run_extraction(
-    report: IngestReport, progress: Callable[[str], None] | None = None, cache=None
-) -> tuple[list[Extraction], dict[str, list[str]]]:
-    """Extract every ingested document, reusing cached extractions of unchanged ones.
-
-    A failure is recorded on its file, not raised. Returns the extractions and the doc ids
-    that were ``added``, ``changed``, ``unchanged`` and ``removed`` relative to the cache.
-    """
-    by_doc = {f.doc_id: f for f in report.files if f.doc_id}
-    out = []
-    changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "removed": []}
-    known = dict(cache.documents) if cache is not None else {}
-    for document in report.documents:
-        cached = cache.get(document) if cache is not None else None
-        if cached is not None:
-            out.append(cached)
-            changes["unchanged"].append(document.doc_id)
-        else:
-            try:
-                out.append(extract(document))
-                changes["changed" if document.doc_id in known else "added"].append(document.doc_id)
-            except Exception as exc:  # one broken document must not stop the build
-                rec = by_doc[document.doc_id]
-                rec.status, rec.reason = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
-        if progress:
-            progress(document.path)
-    changes["removed"] = sorted(set(known) - {d.doc_id for d in report.documents})
-    return out, changes
-
-
 def extract_corpus(
     paths: Iterable[str | os.PathLike[str]],
     *,
+    cache: BuildCache,
     strict: bool = False,
-    cache=None,
     workers: int = 1,
     dask: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[str], None] | None = None,
-) -> tuple[list[FileReport], list[Extraction], dict[str, list[str]]]:
-    """Ingest and extract ``paths`` in batches, here, in ``workers`` processes or on ``dask``.
+    keep: list[Extraction] | None = None,
+) -> tuple[list[FileReport], dict[str, DocRecord], dict[str, list[str]]]:
+    """Ingest, extract and map ``paths`` in batches, here, in ``workers`` processes or on ``dask``.
 
-    Files are read by whoever extracts them (see :mod:`kg.parallel`), so neither the texts being
-    processed nor their spaCy Docs pile up in this process. Unchanged documents come from
-    ``cache``. Returns a report per path (in the order :func:`kg.ingest.ingest` gives), the
-    extractions and the doc ids ``added``, ``changed``, ``unchanged`` and ``removed``.
+    Files are read by whoever extracts them (see :mod:`kg.parallel`), and each result goes to
+    ``cache`` as soon as it arrives, so neither texts nor extractions pile up in this process:
+    it keeps one :class:`~kg.cache.DocRecord` per document. Unchanged documents come from the
+    cache without being extracted again. Returns a report per path (in the order
+    :func:`kg.ingest.ingest` gives), the records by doc id, and the doc ids ``added``,
+    ``changed``, ``unchanged`` and ``removed``. Extractions are also appended to ``keep``.
 
-    >>> files, xs, changes = extract_corpus(["seeds/"], workers=2)   # doctest: +SKIP
+    >>> files, records, changes = extract_corpus(["seeds/"], cache=BuildCache(Path("out")))  # doctest: +SKIP
     """
-    import hashlib
-    from types import SimpleNamespace
-
     from .ingest import assign_doc_ids, list_inputs, read_bytes
     from .parallel import Executor, batched
 
     files, candidates = list_inputs(paths, strict=strict)
     ids = assign_doc_ids(candidates)
-    records = {str(p): FileReport(str(p), "ok", doc_id=ids[p]) for p in candidates}
-    files.extend(records.values())
-    known = dict(cache.documents) if cache is not None else {}
-    found: dict[str, Extraction] = {}  # by path
+    reports = {str(p): FileReport(str(p), "ok", doc_id=ids[p]) for p in candidates}
+    files.extend(reports.values())
+    records: dict[str, DocRecord] = {}
     fresh: set[str] = set()
     read: set[str] = set()  # doc ids of files that could be read
 
     def todo():
         for p in candidates:
             doc_id = ids[p]
-            if doc_id in known:  # only hash files the cache may know
+            if cache.known(doc_id) and keep is None:  # only hash files the cache may know
                 try:
                     digest = hashlib.sha256(read_bytes(p)).hexdigest()
                 except (OSError, InputError):
                     digest = None  # the worker reports why it cannot be read
-                hit = cache.get(SimpleNamespace(doc_id=doc_id, content_hash=digest, path=str(p))) if digest else None
-                if hit is not None:
-                    found[str(p)] = hit
+                rec = cache.record(doc_id, digest) if digest else None
+                if rec is not None:
+                    rec.path = str(p)  # the same bytes may have moved
+                    records[doc_id] = rec
                     read.add(doc_id)
-                    records[str(p)].warnings = list(hit.doc.warnings)
+                    reports[str(p)].warnings = list(rec.warnings)
                     if progress:
                         progress(str(p))
                     continue
@@ -179,47 +161,122 @@ def extract_corpus(
     with Executor(workers=workers, dask=dask) as executor:
         for outcomes in executor.map(batched(todo(), batch_size)):
             for o in outcomes:
-                rec = records[o.path]
+                rep = reports[o.path]
                 if o.read_failed:
                     if strict:
                         raise InputError(f"{o.path}: {o.reason}")
-                    rec.status, rec.reason, rec.doc_id = "failed", o.reason, None
+                    rep.status, rep.reason, rep.doc_id = "failed", o.reason, None
                 else:
                     read.add(o.doc_id)
-                    rec.warnings = list(o.warnings)
+                    rep.warnings = list(o.warnings)
                     if o.ok:
-                        found[o.path] = o.extraction
-                        fresh.add(o.path)
+                        rec = DocRecord.of(o.extraction)
+                        cache.put_extraction(o.extraction)
+                        cache.put_fragment(rec, o.keys, o.fragment)
+                        records[o.doc_id] = rec
+                        fresh.add(o.doc_id)
+                        if keep is not None:
+                            keep.append(o.extraction)
                     else:
-                        rec.status, rec.reason = "failed", o.reason
+                        rep.status, rep.reason = "failed", o.reason
                 if progress:
                     progress(o.path)
 
-    extractions: list[Extraction] = []
     changes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "removed": []}
     for p in candidates:
-        x = found.get(str(p))
-        if x is None:
-            continue
-        extractions.append(x)
-        if str(p) not in fresh:
-            changes["unchanged"].append(x.doc.doc_id)
-        else:
-            changes["changed" if x.doc.doc_id in known else "added"].append(x.doc.doc_id)
-    changes["removed"] = sorted(set(known) - read)
-    return files, extractions, changes
+        doc_id = ids[p]
+        if doc_id in records:
+            kind = "unchanged" if doc_id not in fresh else "changed" if cache.known(doc_id) else "added"
+            changes[kind].append(doc_id)
+    changes["removed"] = sorted(set(cache.previous) - read)
+    return files, records, changes
 
 
-def assemble(extractions: list[Extraction], *, started: str, version: str) -> tuple[list[Quad], Resolution]:
-    """All quads of a build: document graphs, entities graph and build record."""
-    resolution = resolve({x.doc.doc_id: x.entities for x in extractions})
-    quads: list[Quad] = []
-    for x in sorted(extractions, key=lambda x: x.doc.doc_id):
-        quads.extend(document_quads(x, resolution))
-    quads.extend(entity_quads(resolution.entities[k] for k in sorted(resolution.entities)))
-    inputs = {x.doc.path: x.doc.content_hash for x in extractions}
-    quads.extend(build_quads(version=version, started=started, ended=_now(), inputs=inputs))
-    return quads, resolution
+def document_fragments(records: dict[str, DocRecord], resolution: Resolution, cache: BuildCache,
+                       remapped: list[str]) -> Iterator[Fragment]:
+    """The fragment of every document graph, by doc id, read from the cache one at a time.
+
+    A document is mapped again (and its doc id appended to ``remapped``) when its entities
+    resolved to other keys than its fragment was made with, or when the fragment on disk is not
+    the one the manifest names (a killed build's leftover).
+    """
+    from .store import document_fragment
+
+    for doc_id in sorted(records):
+        rec = records[doc_id]
+        keys = {e.local_id: resolution.key_of(doc_id, e.local_id) for e in rec.entities}
+        frag = cache.fragment(rec) if keys == rec.keys else None
+        if frag is None:
+            x = cache.extraction(doc_id, rec.content_hash) or _extract_again(rec, cache)
+            frag = document_fragment(x, keys)
+            cache.put_fragment(rec, keys, frag.to_bytes())
+            remapped.append(doc_id)
+        yield frag
+
+
+def _extract_again(rec: DocRecord, cache: BuildCache) -> Extraction:
+    """Extract a document whose cached extraction is gone or belongs to other bytes."""
+    from .parallel import process_batch
+
+    (outcome,) = process_batch([(rec.path, rec.doc_id)])
+    x = outcome.extraction
+    if x is None or x.doc.content_hash != rec.content_hash:
+        raise KGError(f"{rec.path} changed or became unreadable during the build; run `kg build` again")
+    cache.put_extraction(x)
+    return x
+
+
+#: kg build validates graphs up to this size (pySHACL holds the graph in memory, in rdflib)
+VALIDATE_MAX_QUADS = 300_000
+#: above this share of changed quads the store is loaded anew instead of changed in place
+STORE_REBUILD_SHARE = 0.25
+
+
+def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, *,
+               entities: list[Quad], build_record: list[Quad]) -> tuple[Path, dict[str, str], str]:
+    """Bring ``out_dir/store`` in line with this build; returns its path, what it now holds
+    ({doc_id: fragment digest}) and how (``"rebuilt"`` or ``"updated: …"``).
+
+    When the last build's store is known and few graphs changed, a copy of it (a RocksDB
+    checkpoint: hard links, instant) gets the changes in one transaction and is swapped in;
+    otherwise the store is bulk-loaded from graph.nq. Either way readers of the old store are
+    never disturbed, and a crash leaves the old store in place.
+    """
+    import pyoxigraph as ox
+
+    from .mapping import BUILD_GRAPH_KEY, ENTITIES_GRAPH_KEY, graph_iri
+    from .store import swap_store, update_store, write_store
+
+    state = {d: r.digest for d, r in records.items()}
+    previous = cache.store_state
+    final = out_dir / "store"
+    changed = [d for d in records if previous is None or previous.get(d) != records[d].digest]
+    total = sum(r.quads for r in records.values()) or 1
+    if previous is None or not final.is_dir() or sum(records[d].quads for d in changed) > STORE_REBUILD_SHARE * total:
+        return write_store(out_dir / "graph.nq", out_dir), state, "rebuilt"
+    tmp = out_dir / ".store.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        ox.Store.read_only(str(final)).backup(str(tmp))
+    except OSError:
+        return write_store(out_dir / "graph.nq", out_dir), state, "rebuilt"
+    store = ox.Store(str(tmp))
+    old_tail: set = set()
+    for key in (ENTITIES_GRAPH_KEY, BUILD_GRAPH_KEY):
+        old_tail.update(store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri(key)))))
+    new_tail = set(entities) | set(build_record)
+    dropped = sorted(set(previous) - set(records))
+    update_store(
+        store,
+        drop=[str(graph_iri(d)) for d in dropped],
+        insert=[(str(graph_iri(d)), cache.fragment(records[d]).nquads) for d in sorted(changed)],
+        remove_quads=sorted(old_tail - new_tail, key=str),
+        add_quads=sorted(new_tail - old_tail, key=str),
+    )
+    store.flush()
+    del store
+    return swap_store(tmp, out_dir), state, f"updated: {len(changed)} graphs written, {len(dropped)} dropped"
 
 
 def build(
@@ -238,71 +295,113 @@ def build(
 
     With ``out``, also write graph.trig, graph.nq, graph.ttl, graph.jsonld, graph.gexf,
     report.json and the Oxigraph store there. With ``incremental`` (the default), documents
-    whose bytes did not change since the last build into ``out`` are not processed again.
-    ``workers`` > 1 extracts in that many processes, ``dask`` (``tcp://host:8786``) on a Dask
-    cluster; either way the graph is the same as a single-process build's.
+    whose bytes did not change since the last build into ``out`` are not processed again, and
+    only the graphs that changed are written to the store. ``workers`` > 1 extracts in that many
+    processes, ``dask`` (``tcp://host:8786``) on a Dask cluster; either way the graph is the same
+    as a single-process build's.
+
+    The build streams: documents go through extraction and mapping in batches, and what this
+    process keeps of each is its :class:`~kg.cache.DocRecord` (the names of its entities and a
+    few counts), so memory does not grow with the text of the corpus. Without ``out`` the
+    build runs in a temporary folder and the graph is kept in memory, with its extractions.
     """
+    import tempfile
+
     from . import __version__
+    from .export import write_gexf
     from .graph import KnowledgeGraph
 
     t0 = time.perf_counter()
     started = _now()
     paths = list(paths) if paths else [DEFAULT_CORPUS]
-    cache = None
-    if out is not None and incremental:
-        from .cache import ExtractionCache
+    in_memory = out is None
+    out_dir = Path(tempfile.mkdtemp(prefix="kg-build-")) if in_memory else Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        timings: dict[str, float] = {}
+        clock = [time.perf_counter()]
 
-        cache = ExtractionCache(Path(out))
-    files, extractions, changes = extract_corpus(paths, strict=strict, cache=cache, workers=workers, dask=dask,
-                                                 batch_size=batch_size, progress=progress)
-    if strict and any(f.status == "failed" for f in files):
-        bad = next(f for f in files if f.status == "failed")
-        raise InputError(f"{bad.path}: {bad.reason}")
-    quads, resolution = assemble(extractions, started=started, version=__version__)
+        def lap(stage: str) -> None:
+            now = time.perf_counter()
+            timings[stage] = now - clock[0]
+            clock[0] = now
 
-    report = BuildReport(files=files, documents=len(extractions), changes=changes)
+        cache = BuildCache(out_dir, reuse=incremental and not in_memory)
+        kept: list[Extraction] | None = [] if in_memory else None
+        files, records, changes = extract_corpus(paths, cache=cache, strict=strict, workers=workers, dask=dask,
+                                                 batch_size=batch_size, progress=progress, keep=kept)
+        if strict and any(f.status == "failed" for f in files):
+            bad = next(f for f in files if f.status == "failed")
+            raise InputError(f"{bad.path}: {bad.reason}")
+        lap("extract")
+
+        resolution = resolve({d: r.entities for d, r in records.items()})
+        lap("resolve")
+        entities = entity_quads(resolution.entities[k] for k in sorted(resolution.entities))
+        inputs = {r.path: r.content_hash for r in records.values()}
+        build_record = build_quads(version=__version__, started=started, ended=_now(), inputs=inputs)
+        remapped: list[str] = []
+        fragments = itertools.chain(document_fragments(records, resolution, cache, remapped),
+                                    [make_fragment(entities), make_fragment(build_record)])
+        written, counts = write_graph_files(fragments, out_dir)
+        lap("files")
+
+        report = BuildReport(files=files, documents=len(records), changes=changes, timings=timings)
+        _fill_report(report, records, resolution, counts)
+        report.remapped = len(remapped)
+        if in_memory:
+            graph = KnowledgeGraph.from_nquads(out_dir / "graph.nq", report=report, extractions=kept)
+            lap("store")
+        else:
+            written["store"], store_state, report.store = sync_store(
+                out_dir, records, cache, entities=entities, build_record=build_record)
+            lap("store")
+            graph = KnowledgeGraph.open(out_dir)
+            graph.report = report
+            written["gexf"] = write_gexf(graph, out_dir / "graph.gexf")
+            lap("gexf")
+        if validate and counts.quads > VALIDATE_MAX_QUADS:
+            # pySHACL works on an in-memory rdflib graph: minutes and gigabytes at this size
+            report.validation = {"conforms": None, "skipped": (
+                f"{counts.quads:,} quads is more than kg build validates ({VALIDATE_MAX_QUADS:,}); "
+                f"run `kg validate` on a part of the corpus")}
+        elif validate:
+            from .validate import validate as shacl_validate
+
+            result = shacl_validate(graph.dataset)
+            report.validation = {"conforms": result.conforms, "violations": len(result.violations),
+                                 "messages": [str(v) for v in result.violations[:50]]}
+            lap("validate")
+        report.seconds = time.perf_counter() - t0
+        if not in_memory:
+            written["report"] = out_dir / "report.json"
+            report.outputs = {k: str(v) for k, v in written.items()}
+            write_report(report, out_dir / "report.json")
+            cache.save(records, store_state)
+        return graph
+    finally:
+        if in_memory:
+            shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def _fill_report(report: BuildReport, records: dict[str, DocRecord], resolution: Resolution, counts) -> None:
     by_doc = {f.doc_id: f for f in report.files if f.doc_id}
-    quads_by_graph = Counter(q.graph_name.value for q in quads)
-    from .mapping import graph_iri
-
-    for x in extractions:
-        rec = by_doc[x.doc.doc_id]
-        rec.entities = len(x.entities)
-        rec.relations = len(x.relations)
-        rec.triples = quads_by_graph[str(graph_iri(x.doc.doc_id))]
+    predicates: Counter = Counter()
+    customers = set()
+    for doc_id, rec in records.items():
+        file = by_doc[doc_id]
+        file.entities, file.relations, file.triples = len(rec.entities), rec.relations, rec.quads
+        predicates.update(rec.predicates)
+        customers.update(resolution.key_of(doc_id, local) for local in rec.customers)
     report.entities_by_type = dict(Counter(e.kind for e in resolution.entities.values()))
-    customer_keys = {
-        resolution.key_of(x.doc.doc_id, r.object)
-        for x in extractions for r in x.relations if r.predicate in {"hasCustomer", "supplierOf"}
-    }
-    report.customers = len(customer_keys)
-    report.relations = sum(len(x.relations) for x in extractions)
-    report.relations_by_predicate = dict(Counter(r.predicate for x in extractions for r in x.relations))
-    report.figures = sum(len(x.figures) for x in extractions)
-    report.quads = len(quads)
-    report.triples = count_triples(quads)
+    report.customers = len(customers)
+    report.relations = sum(r.relations for r in records.values())
+    report.relations_by_predicate = dict(predicates)
+    report.figures = sum(r.figures for r in records.values())
+    report.quads = counts.quads
+    report.triples = counts.triples
+    report.chars = sum(r.chars for r in records.values())
     report.merges = resolution.merges
-
-    graph = KnowledgeGraph.from_quads(quads, report=report, extractions=extractions)
-    if validate:
-        from .validate import validate as shacl_validate
-
-        result = shacl_validate(graph.dataset)
-        report.validation = {"conforms": result.conforms, "violations": len(result.violations),
-                             "messages": [str(v) for v in result.violations[:50]]}
-    if out is not None:
-        graph.save(out)
-        if cache is not None:
-            cache.update(extractions)
-    report.seconds = time.perf_counter() - t0
-    if out is not None and graph.report is not None:
-        write_report(report, Path(out) / "report.json")
-    return graph
-
-
-def count_triples(quads) -> int:
-    """Distinct triples over all graphs (the size of graph.ttl)."""
-    return len({q.triple for q in quads})
 
 
 def write_report(report: BuildReport, path: Path) -> None:

@@ -1,9 +1,18 @@
-"""The extraction cache behind incremental builds.
+"""The build cache behind incremental builds and flat memory.
 
-A build folder keeps ``cache/<doc_id>.json`` (the document and what was extracted from it) and
-``manifest.json`` (each document's content hash and the pipeline fingerprint). A later build
-re-runs the NLP stage only for documents whose bytes changed; resolution and mapping always run
-over the whole corpus, so merges stay right after additions and removals.
+A build folder keeps, under ``cache/``:
+
+* ``<doc_id>.json``: the document and what was extracted from it;
+* ``graphs/<doc_id>.frag``: its named graph, serialised in every output format
+  (:class:`kg.store.Fragment`), mapped with the entity keys recorded in the manifest;
+* and ``manifest.json`` beside ``cache/``: per document its content hash, the names of its
+  entities (:class:`kg.resolve.Summary`, all that resolution needs), report figures, the keys and
+  digest of its graph fragment, and which fragment the Oxigraph store holds.
+
+A later build re-runs the NLP stage only for documents whose bytes changed, maps a document again
+only when its entities resolve to other keys, and writes the store graph by graph. A cache entry
+is valid for one pipeline fingerprint (extraction) and one mapping fingerprint (RDF); every file
+read back is checked against the manifest, so files left by a killed build are never trusted.
 
 Example:
     >>> from kg.model import Document, Extraction
@@ -17,31 +26,55 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import asdict
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .model import DocEntity, Document, Extraction, Figure, Mention, Relation
 from .resources import resource_path
-from .store import atomic_write
+from .resolve import Summary
+from .store import Fragment, atomic_write
 
 CACHE_DIR = "cache"
+GRAPHS_DIR = "graphs"
 MANIFEST = "manifest.json"
+MANIFEST_VERSION = 2
 #: modules whose code decides what is extracted: a change to them invalidates the cache
 _NLP_MODULES = ("components.py", "patterns.py", "extract.py", "relations.py", "figures.py", "ingest.py", "model.py")
+#: modules whose code decides the RDF of a document: a change to them invalidates the fragments
+_MAPPING_MODULES = ("mapping.py", "iri.py", "vocab.py", "store.py", "resolve.py")
+CUSTOMER_PREDICATES = frozenset({"hasCustomer", "supplierOf"})
+
+
+def _hash_files(files) -> hashlib._Hash:
+    h = hashlib.sha256()
+    for path in files:
+        if path.exists():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h
 
 
 @functools.lru_cache(maxsize=1)
 def pipeline_fingerprint() -> str:
     """A hash of everything that decides extraction: code, pipeline config and data files."""
-    h = hashlib.sha256()
     package = Path(__file__).resolve().parent
     files = [package / m for m in _NLP_MODULES]
     files += sorted(resource_path("data").rglob("*.tsv")) + sorted(resource_path("data").rglob("*.cfg"))
-    for path in files:
-        if path.exists():
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
+    return _hash_files(files).hexdigest()[:16]
+
+
+def mapping_fingerprint() -> str:
+    """A hash of everything that decides a document's RDF besides its extraction and keys."""
+    import pyoxigraph
+
+    from .iri import base_iri
+
+    h = _hash_files([Path(__file__).resolve().parent / m for m in _MAPPING_MODULES])
+    h.update(base_iri().encode())
+    h.update(pyoxigraph.__version__.encode())  # the serialisers' output is part of the fragment
     return h.hexdigest()[:16]
 
 
@@ -67,51 +100,170 @@ def extraction_from_dict(data: dict[str, Any]) -> Extraction:
     )
 
 
-class ExtractionCache:
-    """Cached extractions of a build folder, valid for one pipeline fingerprint."""
+@dataclass
+class DocRecord:
+    """What a build keeps in memory of one document: names and figures, no text or offsets."""
 
-    def __init__(self, out_dir: Path) -> None:
+    doc_id: str
+    path: str
+    content_hash: str
+    entities: list[Summary]
+    chars: int = 0
+    relations: int = 0
+    figures: int = 0
+    predicates: dict[str, int] = field(default_factory=dict)
+    customers: list[str] = field(default_factory=list)  # local ids of hasCustomer/supplierOf objects
+    warnings: list[str] = field(default_factory=list)
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # the keys its fragment was mapped with
+    digest: str = ""  # of its fragment
+    quads: int = 0
+
+    @classmethod
+    def of(cls, x: Extraction) -> "DocRecord":
+        return cls(
+            doc_id=x.doc.doc_id, path=x.doc.path, content_hash=x.doc.content_hash,
+            entities=[Summary.of(e) for e in x.entities], chars=len(x.doc.text),
+            relations=len(x.relations), figures=len(x.figures),
+            predicates=dict(Counter(r.predicate for r in x.relations)),
+            customers=[r.object for r in x.relations if r.predicate in CUSTOMER_PREDICATES],
+            warnings=list(x.doc.warnings),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "content_hash": self.content_hash, "entities": [e.to_list() for e in self.entities],
+            "chars": self.chars, "relations": self.relations, "figures": self.figures,
+            "predicates": self.predicates, "customers": self.customers, "warnings": self.warnings,
+            "keys": {k: list(v) for k, v in self.keys.items()}, "digest": self.digest, "quads": self.quads,
+        }
+
+    @classmethod
+    def from_dict(cls, doc_id: str, data: dict[str, Any]) -> "DocRecord":
+        return cls(
+            doc_id=doc_id, path=data["path"], content_hash=data["content_hash"],
+            entities=[Summary.from_list(e) for e in data["entities"]], chars=data["chars"],
+            relations=data["relations"], figures=data["figures"], predicates=data["predicates"],
+            customers=data["customers"], warnings=data["warnings"],
+            keys={k: tuple(v) for k, v in data["keys"].items()}, digest=data["digest"], quads=data["quads"],
+        )
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class BuildCache:
+    """The cache of a build folder: extractions, graph fragments and the manifest.
+
+    With ``reuse=False`` the previous build's entries are ignored (a full build) but the cache is
+    still written, so the next build can be incremental.
+    """
+
+    def __init__(self, out_dir: Path, *, reuse: bool = True) -> None:
         self.out_dir = Path(out_dir)
         self.dir = self.out_dir / CACHE_DIR
+        self.graphs = self.dir / GRAPHS_DIR
         self.fingerprint = pipeline_fingerprint()
-        self.manifest: dict[str, Any] = {}
+        self.mapping = mapping_fingerprint()
+        manifest: dict[str, Any] = {}
         path = self.out_dir / MANIFEST
         if path.exists():
             try:
-                self.manifest = json.loads(path.read_text(encoding="utf-8"))
+                manifest = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                self.manifest = {}  # a damaged manifest only costs a full rebuild
-        if self.manifest.get("fingerprint") != self.fingerprint:
-            self.manifest = {"fingerprint": self.fingerprint, "documents": {}}
+                manifest = {}  # a damaged manifest only costs a full rebuild
+        if manifest.get("version") != MANIFEST_VERSION:
+            manifest = {}
+        #: what the store in ``out_dir/store`` holds: {doc_id: fragment digest}, or None if unknown
+        self.store_state: dict[str, str] | None = manifest.get("store") if reuse else None
+        self.previous: dict[str, dict[str, Any]] = {}  # doc_id -> manifest entry of the last build
+        if reuse and manifest.get("fingerprint") == self.fingerprint:
+            self.previous = manifest.get("documents", {})
+        self._fragments_valid = manifest.get("mapping") == self.mapping
+        if not self._fragments_valid:
+            self.store_state = None  # the store holds graphs mapped by other code: load it anew
 
-    @property
-    def documents(self) -> dict[str, dict[str, str]]:
-        return self.manifest["documents"]
+    # -- documents ------------------------------------------------------------------------
+
+    def known(self, doc_id: str) -> bool:
+        """Whether the last build had a document with this id."""
+        return doc_id in self.previous
+
+    def record(self, doc_id: str, content_hash: str) -> DocRecord | None:
+        """The last build's record of ``doc_id`` if its bytes are unchanged."""
+        entry = self.previous.get(doc_id)
+        if not entry or entry.get("content_hash") != content_hash:
+            return None
+        try:
+            rec = DocRecord.from_dict(doc_id, entry)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not self._fragments_valid:
+            rec.keys, rec.digest = {}, ""  # map it again
+        return rec
 
     def get(self, document: Document) -> Extraction | None:
         """The cached extraction of ``document`` when its bytes are unchanged."""
-        entry = self.documents.get(document.doc_id)
+        entry = self.previous.get(document.doc_id)
         if not entry or entry.get("content_hash") != document.content_hash:
             return None
+        x = self.extraction(document.doc_id, document.content_hash)
+        if x is not None:
+            x.doc.path = document.path  # the same bytes may have moved
+        return x
+
+    def extraction(self, doc_id: str, content_hash: str) -> Extraction | None:
+        """The extraction stored for ``doc_id``, if it is the one of these bytes."""
         try:
-            data = json.loads((self.dir / f"{document.doc_id}.json").read_text(encoding="utf-8"))
+            data = json.loads((self.dir / f"{doc_id}.json").read_text(encoding="utf-8"))
             x = extraction_from_dict(data)
         except (OSError, ValueError, TypeError, KeyError):
             return None
-        x.doc.path = document.path  # the same bytes may have moved
-        return x
+        return x if x.doc.content_hash == content_hash else None  # never a killed build's leftover
 
-    def update(self, extractions: list[Extraction]) -> None:
-        """Store the extractions of this build and drop the documents no longer there."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        keep = {x.doc.doc_id for x in extractions}
-        for x in extractions:
-            entry = self.documents.get(x.doc.doc_id)
-            if entry is None or entry.get("content_hash") != x.doc.content_hash or not (self.dir / f"{x.doc.doc_id}.json").exists():
-                payload = json.dumps(extraction_to_dict(x), ensure_ascii=False, sort_keys=True)
-                atomic_write(self.dir / f"{x.doc.doc_id}.json", payload.encode("utf-8"))
-            self.documents[x.doc.doc_id] = {"path": x.doc.path, "content_hash": x.doc.content_hash}
-        for doc_id in sorted(set(self.documents) - keep):
-            del self.documents[doc_id]
-            (self.dir / f"{doc_id}.json").unlink(missing_ok=True)
-        atomic_write(self.out_dir / MANIFEST, json.dumps(self.manifest, ensure_ascii=False, indent=1, sort_keys=True).encode())
+    def put_extraction(self, x: Extraction) -> None:
+        payload = json.dumps(extraction_to_dict(x), ensure_ascii=False, sort_keys=True)
+        atomic_write(self.dir / f"{x.doc.doc_id}.json", payload.encode("utf-8"), sync=False)
+
+    # -- graph fragments ------------------------------------------------------------------
+
+    def put_fragment(self, rec: DocRecord, keys: dict[str, tuple[str, str]], fragment: bytes) -> None:
+        """Store the graph fragment of ``rec`` mapped with ``keys``."""
+        atomic_write(self.graphs / f"{rec.doc_id}.frag", fragment, sync=False)
+        rec.keys, rec.digest = dict(keys), _digest(fragment)
+        rec.quads = Fragment.from_bytes(fragment).quads
+
+    def fragment(self, rec: DocRecord) -> Fragment | None:
+        """The stored fragment of ``rec``, or None when it is missing or not the recorded one."""
+        if not rec.digest:
+            return None
+        try:
+            data = (self.graphs / f"{rec.doc_id}.frag").read_bytes()
+        except OSError:
+            return None
+        if _digest(data) != rec.digest:
+            return None
+        return Fragment.from_bytes(data)
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def save(self, records: dict[str, DocRecord], store_state: dict[str, str] | None) -> None:
+        """Write the manifest for ``records`` and delete the files of documents no longer there."""
+        manifest = {
+            "version": MANIFEST_VERSION, "fingerprint": self.fingerprint, "mapping": self.mapping,
+            "documents": {d: records[d].to_dict() for d in sorted(records)}, "store": store_state,
+        }
+        if hasattr(os, "sync"):
+            os.sync()  # the cache files reach the disk before the manifest that names them
+        atomic_write(self.out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode())
+        for folder, suffix in ((self.dir, ".json"), (self.graphs, ".frag")):
+            if folder.is_dir():
+                for path in folder.glob(f"*{suffix}"):
+                    if path.name[: -len(suffix)] not in records:
+                        path.unlink(missing_ok=True)
+                for path in folder.glob(".*.tmp"):  # left by a killed build
+                    path.unlink(missing_ok=True)
+
+
+# The former name of the cache, kept for code that imports it.
+ExtractionCache = BuildCache

@@ -103,9 +103,12 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
         )
         console.print(summary_table(report))
         console.print(f"wrote {out}/graph.trig, graph.ttl, graph.nq, graph.jsonld, graph.gexf, report.json")
-    if report.validation and not report.validation["conforms"]:
+    violations = bool(report.validation) and report.validation["conforms"] is False
+    if violations:
         err_console.print(f"[red]{report.validation['violations']} SHACL violations[/]; run `kg validate {out}` for details")
-    if report.failed or (report.validation and not report.validation["conforms"]):
+    elif report.validation and report.validation.get("skipped") and not quiet:
+        err_console.print(f"[yellow]not validated[/]: {report.validation['skipped']}")
+    if report.failed or violations:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
@@ -126,7 +129,11 @@ def summary_table(report) -> Table:
     table.add_row("figures", str(s["figures"]))
     table.add_row("triples", str(s["triples"]))
     if report.validation is not None:
-        table.add_row("SHACL", "conforms" if report.validation["conforms"] else f"{report.validation['violations']} violations")
+        conforms = report.validation["conforms"]
+        table.add_row("SHACL", "not validated (too large)" if conforms is None else
+                      "conforms" if conforms else f"{report.validation['violations']} violations")
+    if s.get("store"):
+        table.add_row("store", s["store"])
     table.add_row("time", f"{s['seconds']:.2f} s")
     return table
 

@@ -55,7 +55,7 @@ class KnowledgeGraph:
     def __init__(self, store: ox.Store | None, *, report=None, extractions=None, path: Path | None = None) -> None:
         self._store = store
         self.report = report
-        self.extractions = extractions or []
+        self._extractions = extractions
         self.path = path
         self._dataset: Dataset | None = None
         self._index: NameIndex | None = None
@@ -68,6 +68,24 @@ class KnowledgeGraph:
         graph = cls(None, **kwargs)
         graph._ox_quads = to_ox_quads(quads)
         return graph
+
+    @classmethod
+    def from_nquads(cls, path: str | os.PathLike[str], **kwargs) -> "KnowledgeGraph":
+        """A graph held in memory, loaded from an N-Quads file."""
+        store = ox.Store()
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        return cls(store, **kwargs)
+
+    @property
+    def extractions(self) -> list:
+        """What was extracted from each document (:class:`~kg.model.Extraction`), by doc id.
+
+        A graph built in memory keeps them; one opened from a build folder reads them from its
+        cache on first use.
+        """
+        if self._extractions is None:
+            self._extractions = _cached_extractions(self.path) if self.path is not None else []
+        return self._extractions
 
     @property
     def store(self) -> ox.Store:
@@ -186,7 +204,7 @@ class KnowledgeGraph:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
         quads = self.ox_quads()
-        written = write_graph_files(quads, out_dir)
+        written, _ = write_graph_files(quads, out_dir)
         written["store"] = write_store(quads, out_dir)
         written["gexf"] = write_gexf(self, out_dir / "graph.gexf")
         if self.report is not None:
@@ -195,6 +213,19 @@ class KnowledgeGraph:
             written["report"] = out_dir / "report.json"
         self.path = out_dir
         return written
+
+
+def _cached_extractions(path: Path) -> list:
+    from .cache import BuildCache
+
+    cache = BuildCache(path)
+    out = []
+    for doc_id, entry in sorted(cache.previous.items()):
+        x = cache.extraction(doc_id, entry.get("content_hash", ""))
+        if x is not None:
+            x.doc.path = entry.get("path", x.doc.path)
+            out.append(x)
+    return out
 
 
 def _as_term(value: Any):

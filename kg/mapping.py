@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -65,6 +65,21 @@ def resolve_none() -> Resolution:
     return Resolution()
 
 
+def is_local(quad: Quad, doc_id: str) -> bool:
+    """Whether ``quad`` of a document graph can only come from that document.
+
+    Its subject was minted for the document (the document, its evidence and figure nodes), so no
+    other graph states the triple; relations and roles between entities may be stated by many.
+    """
+    return quad.subject.value.startswith(_local_prefixes(doc_id))
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_prefixes(doc_id: str) -> tuple[str, ...]:
+    doc = mint_str("doc", doc_id)
+    return doc, mint_str("evidence", doc_id) + "/", mint_str("figure", doc_id) + "/"
+
+
 def entity_iri(kind: str, key: str) -> URIRef:
     """IRI of a resolved entity: ``kgr:company/cambricon``."""
     return mint(kind.lower(), key)
@@ -93,9 +108,15 @@ def _lit(value: str, lang: str | None = None) -> ox.Literal:
     return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
 
-def document_quads(extraction: Extraction, resolution: Resolution) -> list[Quad]:
-    """Quads of the named graph of one document, in a stable order."""
+def document_quads(extraction: Extraction, keys: Resolution | Mapping[str, tuple[str, str]]) -> list[Quad]:
+    """Quads of the named graph of one document, in a stable order.
+
+    ``keys`` gives each document entity's resolved ``(kind, key)``: a :class:`Resolution` of
+    the corpus, or ``{local_id: (kind, key)}`` for this document alone.
+    """
     doc = extraction.doc
+    if isinstance(keys, Resolution):
+        keys = {ent.local_id: keys.key_of(doc.doc_id, ent.local_id) for ent in extraction.entities}
     g = _nn(mint_str("graph", doc.doc_id))
     d_str = mint_str("doc", doc.doc_id)
     d = _nn(d_str)
@@ -158,7 +179,7 @@ def document_quads(extraction: Extraction, resolution: Resolution) -> list[Quad]
     mentions = _t(SCHEMA.mentions)
     iri_of = {}
     for ent in extraction.entities:
-        kind, key = resolution.key_of(doc.doc_id, ent.local_id)
+        kind, key = keys[ent.local_id]
         iri = iri_of[ent.local_id] = _nn(mint_str(kind.lower(), key))
         quads.append(ox.Quad(d, mentions, iri, g))
         for m in sorted(ent.mentions, key=lambda m: (m.start, m.end)):

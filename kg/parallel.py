@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -43,6 +44,8 @@ class Outcome:
     path: str
     doc_id: str
     extraction: Extraction | None = None
+    keys: dict[str, tuple[str, str]] | None = None  # entity keys from the document's own names
+    fragment: bytes | None = None  # its named graph mapped with ``keys`` (kg.store.Fragment)
     reason: str = ""  # set when the file failed
     read_failed: bool = False  # the file could not be read at all (no document)
     warnings: list[str] = field(default_factory=list)
@@ -53,13 +56,19 @@ class Outcome:
 
 
 def process_batch(items: list[Item], config: str | None = None) -> list[Outcome]:
-    """Read and extract each ``(path, doc_id)``; a failure is recorded, never raised.
+    """Read, extract and map each ``(path, doc_id)``; a failure is recorded, never raised.
+
+    The document's graph is mapped here too, with the keys its entities get from their own names
+    (:func:`kg.resolve.local_keys`), so the RDF work runs in parallel; the build maps a document
+    again only when corpus-wide resolution gives one of its entities another key.
 
     >>> [o.read_failed for o in process_batch([("/no/such/file.md", "x")])]
     [True]
     """
     from .extract import extract
     from .ingest import read_document
+    from .resolve import local_keys
+    from .store import document_fragment
 
     out = []
     nlp = None
@@ -75,7 +84,9 @@ def process_batch(items: list[Item], config: str | None = None) -> list[Outcome]
 
                 nlp = load_pipeline(config)  # cached: once per process
             x = extract(document, nlp)
-            out.append(Outcome(path, doc_id, x, warnings=list(document.warnings)))
+            keys = local_keys(x.entities)
+            fragment = document_fragment(x, keys).to_bytes()
+            out.append(Outcome(path, doc_id, x, keys, fragment, warnings=list(document.warnings)))
         except Exception as exc:  # one broken document must not stop the build
             out.append(Outcome(path, doc_id, reason=f"extraction failed: {type(exc).__name__}: {exc}",
                                warnings=list(document.warnings)))
@@ -115,9 +126,6 @@ class Executor:
         if self.dask_address:
             self._client = dask_client(self.dask_address)
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
-        elif self.workers > 1:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
-                                             initializer=_warm_worker, initargs=(self.config,))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -129,11 +137,25 @@ class Executor:
             self._client = None
 
     def map(self, batches: Iterable[list[Item]]) -> Iterator[list[Outcome]]:
-        """The outcomes of each batch, in the order of ``batches``."""
-        if self._pool is None and self._client is None:
+        """The outcomes of each batch, in the order of ``batches``.
+
+        Worker processes start with the second batch: each loads the pipeline, which costs more
+        than one batch of work (an incremental build often has one batch or none). On Dask,
+        every batch goes to the cluster.
+        """
+        batches = iter(batches)
+        first = next(batches, None)
+        second = next(batches, None) if first is not None else None
+        if self._client is None and (second is None or self.workers <= 1):
+            for batch in (b for b in (first, second) if b is not None):
+                yield process_batch(batch, self.config)
             for batch in batches:
                 yield process_batch(batch, self.config)
             return
+        batches = itertools.chain([first, second], batches)
+        if self._client is None and self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
+                                             initializer=_warm_worker, initargs=(self.config,))
         submit = (self._pool.submit if self._pool is not None
                   else lambda fn, *a: self._client.submit(fn, *a, pure=False))
         pending: deque = deque()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pyoxigraph as ox
+
 import kg
 
 
@@ -70,3 +72,116 @@ def test_build_incremental_equals_full_build(tmp_path):
         full = [l for l in (out_full / name).read_text(encoding="utf-8").splitlines() if "graph/build" not in l and "/build/" not in l]
         # the build record differs in its timestamps; everything else is the same
         assert sorted(x for x in inc if "Time" not in x) == sorted(x for x in full if "Time" not in x)
+
+
+def _store_quads(out) -> set[str]:
+    store = ox.Store.read_only(str(out / "store"))
+    try:
+        return {str(q) for q in store.quads_for_pattern(None, None, None, None)}
+    finally:
+        del store
+
+
+def _file_quads(out) -> set[str]:
+    return {str(q) for q in ox.parse(path=str(out / "graph.nq"), format=ox.RdfFormat.N_QUADS)}
+
+
+def _without_build_record(quads: set[str]) -> set[str]:
+    return {q for q in quads if "/graph/build>" not in q}
+
+
+def test_build_unchanged_document_is_mapped_again_when_a_new_one_changes_its_entity(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # b alone: 星河光算 (no list knows it) is an entity of its own name
+    (corpus / "b.txt").write_text("星河光算公司在江苏溧阳建设基地。", encoding="utf-8")
+    out_inc, out_full = tmp_path / "inc", tmp_path / "full"
+    first = kg.build([corpus], out=out_inc)
+    bare_iri = first.lookup("星河光算").iri
+    # a introduces the full name: b's unchanged text now names a's company
+    (corpus / "a.txt").write_text("北京星河光算科技有限公司（以下简称“星河光算”）向蔚来供货。", encoding="utf-8")
+    second = kg.build([corpus], out=out_inc)
+    assert second.report.changes["unchanged"] == ["b"] and second.report.changes["added"] == ["a"]
+    assert second.report.remapped == 1  # b: its fragment was mapped with the bare name's key
+    full = kg.build([corpus], out=out_full, incremental=False)
+    assert second.lookup("星河光算").iri == full.lookup("北京星河光算科技有限公司").iri != bare_iri
+    assert _without_build_record(_file_quads(out_inc)) == _without_build_record(_file_quads(out_full))
+    assert _store_quads(out_inc) == _file_quads(out_inc)
+    assert bare_iri not in (out_inc / "graph.nq").read_text(encoding="utf-8")
+
+
+def test_build_incremental_writes_only_changed_graphs_to_the_store(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    posts = {f"p{i}.txt": f"宁德时代向{name}供货。" for i, name in enumerate(
+        ["特斯拉", "蔚来", "理想汽车", "小鹏汽车", "比亚迪", "吉利汽车", "长城汽车", "广汽埃安"])}
+    for name, text in posts.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    assert kg.build([corpus], out=out).report.store == "rebuilt"  # no store yet
+    (corpus / "p0.txt").write_text("宁德时代向丰田供货。", encoding="utf-8")
+    (corpus / "p7.txt").unlink()
+    graph = kg.build([corpus], out=out)
+    assert graph.report.store == "updated: 1 graphs written, 1 dropped"
+    stored = _store_quads(out)
+    assert stored == _file_quads(out)  # the store holds exactly what the files say
+    assert not any("丰田" not in q and "特斯拉" in q for q in stored)
+    assert any("丰田" in q for q in stored) and not any("广汽埃安" in q for q in stored)
+    full = tmp_path / "full"
+    kg.build([corpus], out=full, incremental=False)
+    assert _without_build_record(stored) == _without_build_record(_file_quads(full))
+
+
+def test_build_nothing_changed_leaves_store_graphs_alone(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    out = tmp_path / "out"
+    kg.build([corpus], out=out)
+    again = kg.build([corpus], out=out)
+    assert again.report.store == "updated: 0 graphs written, 0 dropped"
+    assert again.report.changes["unchanged"] == ["a"] and again.report.remapped == 0
+    assert _store_quads(out) == _file_quads(out)
+
+
+def test_build_does_not_trust_cache_files_the_manifest_does_not_name(tmp_path):
+    from kg.cache import BuildCache, DocRecord
+    from kg.parallel import process_batch
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    post = corpus / "a.txt"
+    post.write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    out = tmp_path / "out"
+    kg.build([corpus], out=out)
+    # a build of an edited a.txt was killed after caching its extraction and graph, before the
+    # manifest: then the edit was undone
+    post.write_text("宁德时代向丰田汽车供货。", encoding="utf-8")
+    (leftover,) = process_batch([(str(post), "a")])
+    cache = BuildCache(out)
+    cache.put_extraction(leftover.extraction)
+    cache.put_fragment(DocRecord.of(leftover.extraction), leftover.keys, leftover.fragment)
+    post.write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+
+    graph = kg.build([corpus], out=out)
+    assert graph.report.changes["unchanged"] == ["a"]
+    labels = _labels(graph)
+    assert "特斯拉" in labels and "丰田汽车" not in labels
+    assert "丰田" not in (out / "graph.nq").read_text(encoding="utf-8")
+    assert _store_quads(out) == _file_quads(out)
+
+
+def test_build_skips_validation_of_graphs_too_large_for_pyshacl(tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("kg.build")  # kg.build is also the function
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    monkeypatch.setattr(module, "VALIDATE_MAX_QUADS", 10)
+    graph = kg.build([corpus], out=tmp_path / "out", validate=True)
+    assert graph.report.validation["conforms"] is None
+    assert f"{graph.report.quads:,} quads" in graph.report.validation["skipped"]
+    monkeypatch.setattr(module, "VALIDATE_MAX_QUADS", 10**6)
+    graph = kg.build([corpus], out=tmp_path / "out2", validate=True)
+    assert graph.report.validation["conforms"] is True

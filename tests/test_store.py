@@ -1,0 +1,86 @@
+"""Graph fragments joined into the four graph files, and store updates in one transaction."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg.store import Fragment, fragments_of_quads, make_fragment, update_store, write_graph_files
+
+E = "http://example.org/"
+
+
+def n(name: str) -> ox.NamedNode:
+    return ox.NamedNode(E + name)
+
+
+def q(s: str, p: str, o, g: str) -> ox.Quad:
+    return ox.Quad(n(s), n(p), o if isinstance(o, ox.Literal) else n(o), n(g))
+
+
+# two document graphs that both state "acme supplies beta"; each also says something of its own
+GRAPHS = [
+    [q("doc1", "says", ox.Literal("一"), "g1"), q("acme", "supplies", "beta", "g1")],
+    [q("doc2", "says", ox.Literal("二", language="zh"), "g2"), q("acme", "supplies", "beta", "g2")],
+]
+
+
+def _local(quad: ox.Quad) -> bool:
+    return quad.subject.value.startswith(E + "doc")
+
+
+@pytest.mark.parametrize("local", [None, _local])
+def test_store_fragment_round_trips_through_bytes(local):
+    frag = make_fragment(GRAPHS[0], local)
+    back = Fragment.from_bytes(frag.to_bytes())
+    assert back == frag and back.quads == 2 and back.triples == (2 if local is None else 1)
+
+
+def test_store_fragment_rejects_truncated_bytes():
+    data = make_fragment(GRAPHS[0]).to_bytes()
+    with pytest.raises(ValueError):
+        Fragment.from_bytes(data[:-3])
+
+
+def test_store_files_join_fragments_and_state_shared_triples_once(tmp_path):
+    written, counts = write_graph_files([make_fragment(g, _local) for g in GRAPHS], tmp_path)
+    quads = {x for g in GRAPHS for x in g}
+    for fmt in ("trig", "nquads", "jsonld"):
+        parsed = list(ox.parse(path=str(written[fmt]), format=ox.RdfFormat.from_extension(written[fmt].suffix[1:])))
+        assert len(parsed) == 4 and set(parsed) == quads, fmt
+    triples = list(ox.parse(path=str(written["turtle"]), format=ox.RdfFormat.TURTLE))
+    assert len(triples) == 3 == len(set(triples))  # the shared triple once
+    assert counts.quads == 4 and counts.triples == 3
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_store_fragments_of_quads_mark_triples_stated_twice_as_shared(tmp_path):
+    frags = fragments_of_quads([x for g in GRAPHS for x in g])
+    assert [f.triples for f in frags] == [1, 1]  # the supplies triple is shared
+    _, counts = write_graph_files(frags, tmp_path)
+    assert counts.triples == 3
+
+
+def _all(store: ox.Store) -> set[ox.Quad]:
+    return set(store.quads_for_pattern(None, None, None, None))
+
+
+def test_store_update_replaces_drops_and_patches_graphs():
+    store = ox.Store()
+    store.extend([*GRAPHS[0], *GRAPHS[1], q("acme", "label", ox.Literal("Acme"), "entities")])
+    new_g1 = [q("doc1", "says", ox.Literal("壹"), "g1")]
+    written = update_store(
+        store, drop=[E + "g2"], insert=[(E + "g1", ox.serialize(new_g1, format=ox.RdfFormat.N_QUADS))],
+        remove_quads=[q("acme", "label", ox.Literal("Acme"), "entities")],
+        add_quads=[q("acme", "label", ox.Literal("ACME"), "entities")],
+    )
+    assert written == 3
+    assert _all(store) == {*new_g1, q("acme", "label", ox.Literal("ACME"), "entities")}
+
+
+def test_store_update_writes_nothing_when_its_data_is_broken():
+    store = ox.Store()
+    store.extend(GRAPHS[0])
+    with pytest.raises(SyntaxError):
+        update_store(store, drop=[E + "g1"], insert=[(E + "g2", b"<not n-quads")])
+    assert _all(store) == set(GRAPHS[0])
