@@ -75,15 +75,16 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
     from .ingest import iter_files
 
     total = sum(1 for _ in iter_files(paths or ["seeds"]))
-    progress = Progress(TextColumn("[bold]extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        TextColumn("{task.description}"), console=err_console, transient=True,
+    progress = Progress(TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), TextColumn("{task.description}"), console=err_console, transient=True,
                         disable=quiet or total < 5)
     try:
         with progress:
-            task = progress.add_task("", total=total)
+            task = progress.add_task("", total=total, stage="extracting")
             graph = run_build(list(paths) or None, out=out, strict=strict, validate=validate, incremental=not full,
                               workers=workers, dask=dask_address,
-                              progress=lambda p: progress.update(task, advance=1, description=Path(p).name[:40]))
+                              progress=lambda p: progress.update(task, advance=1, description=Path(p).name[:40]),
+                              stage=lambda name: progress.update(task, stage=name, description=""))
     except KGError as exc:
         raise _fail(exc) from None
     report = graph.report

@@ -181,7 +181,28 @@ def test_build_skips_validation_of_graphs_too_large_for_pyshacl(tmp_path, monkey
     monkeypatch.setattr(module, "VALIDATE_MAX_QUADS", 10)
     graph = kg.build([corpus], out=tmp_path / "out", validate=True)
     assert graph.report.validation["conforms"] is None
-    assert f"{graph.report.quads:,} quads" in graph.report.validation["skipped"]
+    assert "quads is more than kg build validates (10)" in graph.report.validation["skipped"]
     monkeypatch.setattr(module, "VALIDATE_MAX_QUADS", 10**6)
     graph = kg.build([corpus], out=tmp_path / "out2", validate=True)
-    assert graph.report.validation["conforms"] is True
+    assert graph.report.validation["conforms"] is True and graph.report.validation["documents"] == 1
+    # the next build validates only what it wrote anew
+    (corpus / "b.txt").write_text("比亚迪向丰田供应电池。", encoding="utf-8")
+    graph = kg.build([corpus], out=tmp_path / "out2", validate=True)
+    assert graph.report.validation["conforms"] is True and graph.report.validation["documents"] == 1
+
+
+def test_build_validation_reports_violations_of_the_documents_it_checks(tmp_path, monkeypatch):
+    from kg import store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    real = store.make_fragment
+
+    def broken(quads, local=None):  # evidence without its offsets breaks the shapes
+        return real([q for q in quads if not q.predicate.value.endswith("#start")], local)
+
+    monkeypatch.setattr(store, "make_fragment", broken)
+    graph = kg.build([corpus], out=tmp_path / "out", validate=True)
+    assert graph.report.validation["conforms"] is False and graph.report.validation["violations"] > 0
+    assert any("start" in m for m in graph.report.validation["messages"])
