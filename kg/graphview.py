@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import combinations
 
 import networkx as nx
 
@@ -55,10 +56,15 @@ SELECT ?e ?type WHERE {
   ?e a ?core . VALUES ?core { kg:Company kg:Product kg:Site }
   ?e a ?type . FILTER(STRSTARTS(STR(?type), STR(kg:)))
 }"""
+# The views join tens of thousands of evidence nodes. Oxigraph runs a join of plain triple
+# patterns as a loop of index lookups (slow on a large store) but joins sub-SELECTs by hashing, so
+# the big joins here wrap each triple pattern in its own ``{ SELECT ... }``: the same patterns over
+# the same union graph, hence the same solutions, found by scanning each pattern once.
 _ENTITY_NAMES = _PREFIXES + """
 SELECT ?e ?name ?lang ?alt WHERE {
-  ?e a ?core . VALUES ?core { kg:Company kg:Product kg:Site }
-  { ?e rdfs:label ?name BIND(false AS ?alt) } UNION { ?e skos:altLabel ?name BIND(true AS ?alt) }
+  { SELECT ?e WHERE { ?e a ?core . VALUES ?core { kg:Company kg:Product kg:Site } } }
+  { SELECT ?e ?name ?alt WHERE {
+    { ?e rdfs:label ?name BIND(false AS ?alt) } UNION { ?e skos:altLabel ?name BIND(true AS ?alt) } } }
   BIND(LANG(?name) AS ?lang)
 }"""
 _ENTITY_SAME_AS = _PREFIXES + """
@@ -68,33 +74,55 @@ SELECT ?e ?same WHERE {
 _ENTITY_DOCS = _PREFIXES + """
 SELECT ?e (COUNT(DISTINCT ?doc) AS ?docs) (COUNT(DISTINCT ?ev) AS ?spans)
        (MIN(STR(?date)) AS ?first) (MAX(STR(?date)) AS ?last) WHERE {
-  ?doc schema:mentions ?e .
-  OPTIONAL { ?doc schema:datePublished ?date }
-  OPTIONAL { ?ev a kg:Evidence ; rdf:subject ?doc ; rdf:predicate schema:mentions ; rdf:object ?e }
+  { SELECT ?doc ?e WHERE { ?doc schema:mentions ?e } }
+  OPTIONAL { SELECT ?doc ?date WHERE { ?doc schema:datePublished ?date } }
+  OPTIONAL {
+    { SELECT ?ev WHERE { ?ev rdf:predicate schema:mentions } }
+    { SELECT ?ev ?doc WHERE { ?ev rdf:subject ?doc } }
+    { SELECT ?ev ?e WHERE { ?ev rdf:object ?e } }
+    { SELECT ?ev WHERE { ?ev a kg:Evidence } }
+  }
 } GROUP BY ?e"""
 # Every asserted relation between entities, with its evidence (one node per supporting sentence)
-# and the dates of the documents that state it.
+# and the dates of the documents that state it. (The filter on the evidence's predicate only
+# narrows the hash join: the relation's own ?p already passes it.)
 _RELATIONS = _PREFIXES + """
 SELECT ?s ?p ?o (COUNT(DISTINCT ?ev) AS ?n) (COUNT(DISTINCT ?doc) AS ?docs)
        (MIN(STR(?date)) AS ?first) (MAX(STR(?date)) AS ?last) WHERE {
+  { SELECT ?s WHERE { ?s a ?sk . VALUES ?sk { kg:Company kg:Product kg:Site } } }
   ?s ?p ?o .
-  ?s a ?sk . VALUES ?sk { kg:Company kg:Product kg:Site }
-  ?o a ?ok . VALUES ?ok { kg:Company kg:Product kg:Site }
   FILTER(STRSTARTS(STR(?p), STR(kg:)) && ?p != kg:hasFigure)
+  { SELECT ?o WHERE { ?o a ?ok . VALUES ?ok { kg:Company kg:Product kg:Site } } }
   OPTIONAL {
-    ?ev a kg:Evidence ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
-    OPTIONAL { ?ev prov:wasDerivedFrom ?doc . OPTIONAL { ?doc schema:datePublished ?date } }
+    { SELECT ?ev ?p WHERE { ?ev rdf:predicate ?p FILTER(?p != schema:mentions && ?p != kg:hasFigure) } }
+    { SELECT ?ev WHERE { ?ev a kg:Evidence } }
+    { SELECT ?ev ?s WHERE { ?ev rdf:subject ?s } }
+    { SELECT ?ev ?o WHERE { ?ev rdf:object ?o } }
+    OPTIONAL {
+      { SELECT ?ev ?doc WHERE { ?ev prov:wasDerivedFrom ?doc } }
+      OPTIONAL { SELECT ?doc ?date WHERE { ?doc schema:datePublished ?date } }
+    }
   }
 } GROUP BY ?s ?p ?o"""
-_DOC_PAIRS = _PREFIXES + """
-SELECT ?a ?b (COUNT(DISTINCT ?doc) AS ?docs) (MIN(STR(?date)) AS ?first) WHERE {
-  ?doc schema:mentions ?a , ?b . FILTER(STR(?a) < STR(?b))
-  OPTIONAL { ?doc schema:datePublished ?date }
-} GROUP BY ?a ?b"""
+# Documents' mentions and dates; the entity pairs of each document are made in Python (a self-join
+# in SPARQL costs a string comparison per pair). Blank nodes are left out: STR() of one fails, so
+# they never formed a pair.
+_MENTIONED = _PREFIXES + """
+SELECT ?doc ?e WHERE { ?doc schema:mentions ?e FILTER(!isBlank(?e)) }"""
+_DATES = _PREFIXES + """
+SELECT ?doc (STR(?date) AS ?d) WHERE { ?doc schema:datePublished ?date }"""
 _SENTENCE_PAIRS = _PREFIXES + """
 SELECT ?a ?b (COUNT(DISTINCT CONCAT(STR(?doc), "#", STR(?ss))) AS ?sentences) WHERE {
-  ?ea rdf:predicate schema:mentions ; rdf:subject ?doc ; rdf:object ?a ; kg:sentenceStart ?ss .
-  ?eb rdf:predicate schema:mentions ; rdf:subject ?doc ; rdf:object ?b ; kg:sentenceStart ?ss .
+  { SELECT ?doc ?ss ?a WHERE {
+    { SELECT ?ea WHERE { ?ea rdf:predicate schema:mentions } }
+    { SELECT ?ea ?doc WHERE { ?ea rdf:subject ?doc } }
+    { SELECT ?ea ?a WHERE { ?ea rdf:object ?a } }
+    { SELECT ?ea ?ss WHERE { ?ea kg:sentenceStart ?ss } } } }
+  { SELECT ?doc ?ss ?b WHERE {
+    { SELECT ?eb WHERE { ?eb rdf:predicate schema:mentions } }
+    { SELECT ?eb ?doc WHERE { ?eb rdf:subject ?doc } }
+    { SELECT ?eb ?b WHERE { ?eb rdf:object ?b } }
+    { SELECT ?eb ?ss WHERE { ?eb kg:sentenceStart ?ss } } } }
   FILTER(STR(?a) < STR(?b))
 } GROUP BY ?a ?b"""
 _DOCUMENTS = _PREFIXES + """
@@ -107,8 +135,14 @@ SELECT ?doc ?title ?date ?url ?path WHERE {
 }"""
 _DOC_MENTIONS = _PREFIXES + """
 SELECT ?doc ?e (COUNT(DISTINCT ?ev) AS ?spans) WHERE {
-  ?doc a kg:NewsArticle ; schema:mentions ?e .
-  OPTIONAL { ?ev a kg:Evidence ; rdf:subject ?doc ; rdf:predicate schema:mentions ; rdf:object ?e }
+  { SELECT ?doc WHERE { ?doc a kg:NewsArticle } }
+  { SELECT ?doc ?e WHERE { ?doc schema:mentions ?e } }
+  OPTIONAL {
+    { SELECT ?ev WHERE { ?ev rdf:predicate schema:mentions } }
+    { SELECT ?ev ?doc WHERE { ?ev rdf:subject ?doc } }
+    { SELECT ?ev ?e WHERE { ?ev rdf:object ?e } }
+    { SELECT ?ev WHERE { ?ev a kg:Evidence } }
+  }
 } GROUP BY ?doc ?e"""
 
 
@@ -212,14 +246,29 @@ def _add_relations(G: nx.MultiDiGraph, graph) -> None:
 
 def _add_co_mentions(G: nx.Graph, graph) -> None:
     sentences = {(r["a"], r["b"]): int(r["sentences"]) for r in graph.query(_SENTENCE_PAIRS)}
-    for row in sorted(graph.query(_DOC_PAIRS), key=lambda r: (r["a"], r["b"])):
-        a, b = row["a"], row["b"]
-        if a not in G or b not in G:
-            continue
-        docs, sents = int(row["docs"]), sentences.get((a, b), 0)
-        attrs = {"weight": docs + sents, "documents": docs, "sentences": sents}
-        if row["first"]:
-            attrs["first_date"] = row["first"]
+    mentioned: dict[str, set[str]] = defaultdict(set)
+    for row in graph.query(_MENTIONED):
+        if row["e"] in G:
+            mentioned[row["doc"]].add(row["e"])
+    dates: dict[str, list] = defaultdict(list)
+    for row in graph.query(_DATES):
+        dates[row["doc"]].append(row["d"])
+    docs: dict[tuple[str, str], int] = defaultdict(int)
+    first: dict[tuple[str, str], str | None] = {}
+    for doc, entities in mentioned.items():
+        # like SPARQL's MIN(STR(?date)): no date (or one STR() fails on) makes the minimum unbound
+        date = None if not dates[doc] or None in dates[doc] else min(dates[doc])
+        for pair in combinations(sorted(entities), 2):
+            docs[pair] += 1
+            if pair not in first:
+                first[pair] = date
+            elif first[pair] is not None:
+                first[pair] = None if date is None else min(first[pair], date)
+    for (a, b) in sorted(docs):
+        n, sents = docs[a, b], sentences.get((a, b), 0)
+        attrs = {"weight": n + sents, "documents": n, "sentences": sents}
+        if first[a, b]:
+            attrs["first_date"] = first[a, b]
         G.add_edge(a, b, **attrs)
 
 

@@ -210,3 +210,51 @@ def test_graphview_seed_nodes(seed_build):
     doc = next(n for n, d in B.nodes(data=True) if d["kind"] == "Document")
     assert B.nodes[doc]["date"] == "2022-04-16" and "寒武纪" in B.nodes[doc]["label"]
     assert set(B[doc]) == {n for n, d in G.nodes(data=True) if d["documents"]}  # the one seed document
+
+
+_NO_EVIDENCE_TRIG = f"""@prefix kg: <https://w3id.org/kg-news/ontology#> .
+@prefix schema: <https://schema.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{KGR}graph/d1> {{
+  <{D1}> a kg:NewsArticle ; schema:datePublished "2022-04-16"^^xsd:date ;
+      schema:mentions <{CAMBRICON}> , <{CMB}> , <{SIYUAN}> .
+  <{CAMBRICON}> kg:hasCustomer <{CMB}> .
+  <{CMB}> a kg:Customer .
+}}
+<{KGR}graph/d2> {{ <{D2}> a kg:NewsArticle ; schema:mentions <{CAMBRICON}> , <{CMB}> . }}
+<{KGR}graph/entities> {{
+  <{CAMBRICON}> a kg:Company ; rdfs:label "寒武纪"@zh .
+  <{CMB}> a kg:Company ; rdfs:label "招商银行"@zh .
+  <{SIYUAN}> a kg:Product , kg:Chip ; rdfs:label "思元 370"@zh .
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def no_evidence(tmp_path_factory) -> KnowledgeGraph:
+    """Hand-built: no evidence nodes at all, and one document without a date."""
+    path = tmp_path_factory.mktemp("no-evidence") / "graph.trig"
+    path.write_text(_NO_EVIDENCE_TRIG, encoding="utf-8")
+    return KnowledgeGraph.open(path)
+
+
+def test_graphview_without_evidence_nodes(no_evidence):
+    G = no_evidence.to_networkx(view="entities")
+    c = G.nodes[CAMBRICON]
+    assert (c["documents"], c["mentions"]) == (2, 2)   # a mentioning document is at least one span
+    assert "first_seen" not in c                         # one of its documents has no date
+    assert G.nodes[SIYUAN]["first_seen"] == G.nodes[SIYUAN]["last_seen"] == "2022-04-16"
+    assert G.nodes[CMB]["customer"] is True              # the role comes from the document graph
+    assert dict(G.edges[CAMBRICON, CMB, "hasCustomer"]) == {
+        "label": "hasCustomer", "relation": "https://w3id.org/kg-news/ontology#hasCustomer",
+        "weight": 1, "documents": 0}                     # counted even with no evidence node
+
+
+def test_graphview_co_mention_and_bipartite_without_evidence_nodes(no_evidence):
+    C = no_evidence.to_networkx(view="co-mention")
+    assert dict(C.edges[CAMBRICON, CMB]) == {"weight": 2, "documents": 2, "sentences": 0}
+    assert dict(C.edges[CAMBRICON, SIYUAN]) == {"weight": 1, "documents": 1, "sentences": 0,
+                                                 "first_date": "2022-04-16"}
+    B = no_evidence.to_networkx(view="bipartite")
+    assert B.edges[D1, CAMBRICON]["weight"] == 1 and "first_date" not in B.edges[D2, CAMBRICON]
