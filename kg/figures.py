@@ -23,7 +23,7 @@ import functools
 import re
 
 from .model import Extraction, Figure
-from .relations import _STOP, View, _article_subject, _Finder, _subject
+from .relations import _STOP, View, _Finder, _subject
 from .resources import resource_path
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -167,7 +167,7 @@ def find_figures(extraction: Extraction) -> list[Figure]:
     """
     text = extraction.doc.text
     finder = _Finder(extraction)
-    article = _article_subject(extraction)
+    article = finder.article
     number = _number_re()
     paras = extraction.doc.paragraphs or [(0, len(text))]
     out: list[Figure] = []

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import csv
 import functools
 import re
@@ -298,6 +299,118 @@ class Rule:
     def regex(self) -> re.Pattern[str]:
         return re.compile(self.pattern)
 
+    @functools.cached_property
+    def required(self) -> tuple[frozenset[str], ...]:
+        """Character sets that every match meets (see :func:`required_chars`), smallest first."""
+        return tuple(sorted(required_chars(self.pattern), key=len))
+
+
+class _RuleIndex:
+    """The rules that can match a template, found from the characters each rule requires.
+
+    Running every rule's regex on every sentence costs more in calls than in matching, and most
+    rules need a cue character the sentence does not have. Rules are indexed by their smallest
+    required set; a template's characters pick the candidates, which keep their order and must
+    meet the rule's other required sets too.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = list(rules)
+        self.always: set[int] = set()  # rules that require nothing known
+        self.by_char: dict[str, list[int]] = {}
+        ids: dict[frozenset[str], int] = {}  # the same set (an entity kind) serves many rules
+        self.needs: list[tuple[int, ...]] = []  # per rule: ids of its other required sets
+        for n, rule in enumerate(self.rules):
+            if rule.required:
+                for char in rule.required[0]:
+                    self.by_char.setdefault(char, []).append(n)
+            else:
+                self.always.add(n)
+            self.needs.append(tuple(dict.fromkeys(ids.setdefault(req, len(ids)) for req in rule.required[1:])))
+        self.sets = list(ids)
+
+    def candidates(self, tpl: str) -> list[Rule]:
+        chars = set(tpl)
+        hits = set(self.always)
+        for char in chars:
+            hits.update(self.by_char.get(char, ()))
+        absent: dict[int, bool] = {}  # required set id -> the template has none of its characters
+        out = []
+        for n in sorted(hits):
+            for i in self.needs[n]:
+                if i not in absent:
+                    absent[i] = self.sets[i].isdisjoint(chars)
+                if absent[i]:
+                    break
+            else:
+                out.append(self.rules[n])
+        return out
+
+
+@functools.lru_cache(maxsize=2)
+def _rule_index(develops: bool) -> _RuleIndex:
+    """The index of the ``develops`` rules, or of all the others (in rule order)."""
+    return _RuleIndex(rule for rule in _rules() if (rule.predicate == "develops") == develops)
+
+
+#: a character class larger than this is not worth a set (and says little)
+_MAX_CLASS = 1 << 14
+
+
+def required_chars(pattern: str) -> list[frozenset[str]]:
+    """Sets of characters such that every match of ``pattern`` contains one of each set.
+
+    Read from the parsed pattern: the literals, character classes, groups and alternatives a
+    match cannot skip (``(?:从|向)`` gives {从, 向}, an entity gives its code point range).
+    Optional parts, negated or category classes, lookarounds and flags require nothing, so the
+    answer may be incomplete but never wrong.
+
+    >>> sorted(map(sorted, required_chars("(?:从|向)x?被")))
+    [['从', '向'], ['被']]
+    """
+    from re import _constants as sre, _parser  # the stdlib's own regex parser
+
+    def of_sequence(items) -> list[frozenset[str]]:
+        out: list[frozenset[str]] = []
+        for op, av in items:
+            out += of_item(op, av)
+        return out
+
+    def of_item(op, av) -> list[frozenset[str]]:
+        if op is sre.LITERAL:
+            return [frozenset(chr(av))]
+        if op is sre.IN:
+            chars: set[str] = set()
+            for kind, value in av:
+                if kind is sre.LITERAL:
+                    chars.add(chr(value))
+                elif kind is sre.RANGE and value[1] - value[0] < _MAX_CLASS:
+                    chars.update(map(chr, range(value[0], value[1] + 1)))
+                else:  # NEGATE, CATEGORY, a huge range
+                    return []
+            return [frozenset(chars)]
+        if op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            return [] if add_flags or del_flags else of_sequence(body)
+        if op is sre.MAX_REPEAT or op is sre.MIN_REPEAT:
+            low, _high, body = av
+            return of_sequence(body) if low >= 1 else []
+        if op is sre.BRANCH:
+            # one set per alternative, joined: every match takes one of them
+            options = []
+            for alternative in av[1]:
+                found = of_sequence(alternative)
+                if not found:
+                    return []
+                options.append(min(found, key=len))
+            return [frozenset().union(*options)]
+        return []
+
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return []
+    return of_sequence(parsed)
+
 
 @functools.lru_cache(maxsize=1)
 def _rules() -> tuple[Rule, ...]:
@@ -526,13 +639,29 @@ _CUSTOMER = {"hasCustomer", "supplierOf"}
 # --------------------------------------------------------------------------- the finder
 
 
+def _view_inputs(ex: Extraction) -> tuple:
+    """Everything the sentence views of ``ex`` (and its article subject) are built from."""
+    return (ex.doc.text, tuple(ex.sentences), tuple(ex.doc.paragraphs),
+            tuple((e.local_id, e.kind, tuple((m.start, m.end) for m in e.mentions)) for e in ex.entities))
+
+
 class _Finder:
+    # find_relations and then find_figures read the same sentence views: the last ones built
+    # are kept with their inputs and reused while those are equal (nothing changes views later)
+    _last: tuple[tuple, str | None, list[View]] | None = None
+
     def __init__(self, ex: Extraction):
         self.ex = ex
         self.text = ex.doc.text
         self.kind = {e.local_id: e.kind for e in ex.entities}
-        self.article = _article_subject(ex)
-        self.views = self._views()
+        inputs = _view_inputs(ex)
+        last = _Finder._last
+        if last is not None and last[0] == inputs:
+            self.article, self.views = last[1], last[2]
+        else:
+            self.article = _article_subject(ex)
+            self.views = self._views()
+            _Finder._last = (inputs, self.article, self.views)
         self.hedge_sentence = re.compile(cues()["hedge_sentence"])
         self.hedge_clause = re.compile(cues()["hedge_clause"])
         self.hedge_deal = re.compile(cues()["hedge_deal"])
@@ -551,12 +680,14 @@ class _Finder:
             ((m.start, m.end, e.kind, e.local_id) for e in self.ex.entities for m in e.mentions
              if e.kind in _BASE),
             key=lambda t: (t[0], -t[1]))
+        starts = [m[0] for m in mentions]
         views: list[View] = []
         for s, t in self.ex.sentences:
             view = View(start=s, end=t, para=self._para_of(s))
             last = -1
-            for a, b, kind, lid in mentions:
-                if s <= a and b <= t and a >= last:
+            # mentions are sorted by start: only those starting inside the sentence can fit
+            for a, b, kind, lid in mentions[bisect.bisect_left(starts, s):bisect.bisect_right(starts, t)]:
+                if b <= t and a >= last:
                     view.toks.append(Tok(a, b, kind, (lid,)))
                     last = b
             self._anaphors(view, views)
@@ -694,12 +825,11 @@ class _Finder:
         return mode == "deal" and bool(self.hedge_deal.search(tpl[view.clause_start(a):b]))
 
     def run(self) -> list[Relation]:
-        rules = _rules()
         # two passes: developers first (customer.test_at and product suppliers need them)
         for phase in ("develops", "rest"):
-            phase_rules = [rule for rule in rules if (rule.predicate == "develops") == (phase == "develops")]
+            index = _rule_index(phase == "develops")
             for view in self.views:
-                for rule in phase_rules:
+                for rule in index.candidates(view.tpl):
                     for m in rule.regex.finditer(view.tpl):
                         self.apply(rule, view, m)
             if phase == "develops":

@@ -256,3 +256,36 @@ def test_relations_tender_owner_stays_in_its_paragraph():
 def test_relations_supply_with_partnership_keeps_only_the_supply():
     got = triples("公司已与赛力斯、岚图等整车企业建立长期合作关系，为其供应动力电池系统。")
     assert not any(p == "partnerOf" for _, p, _ in got)
+
+
+def test_relations_required_chars_are_necessary():
+    from kg.relations import required_chars
+
+    assert sorted(map(sorted, required_chars("(?:从|向)x?被"))) == [["从", "向"], ["被"]]
+    # optional parts, negated and category classes and case-folded text require nothing
+    assert required_chars("(?:采购)?[^，]\\s*") == []
+    assert required_chars("(?i)abc") == []
+    assert required_chars("a*|b") == []
+
+
+def test_relations_rule_index_finds_every_rule_that_matches():
+    from kg.relations import _Finder, _rule_index, _rules
+
+    text = ("寒武纪与招商银行合作。蔚来从宁德时代采购电池，特斯拉也在德国图林根工厂量产。\n"
+            "该公司宣布收购 Podsights，并向中芯国际下单，台积电为其代工思元 370 芯片。")
+    ex = run(text)
+    for view in _Finder(ex).views:
+        candidates = _rule_index(True).candidates(view.tpl) + _rule_index(False).candidates(view.tpl)
+        for rule in _rules():
+            if rule.regex.search(view.tpl):
+                assert rule in candidates, rule.name
+
+
+def test_relations_and_figures_share_views_only_for_equal_input():
+    from kg.relations import _Finder
+
+    ex = run("寒武纪与招商银行合作。2021 年，寒武纪营收 7.21 亿元。")
+    first = _Finder(ex).views
+    assert _Finder(ex).views is first
+    ex.entities = ex.entities[:1]
+    assert _Finder(ex).views is not first
