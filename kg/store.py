@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,12 +308,32 @@ def write_store(source: Path | list[Quad], out_dir: Path) -> Path:
         shutil.rmtree(tmp)
     store = ox.Store(str(tmp))
     if isinstance(source, Path):
-        store.bulk_load(path=str(source), format=ox.RdfFormat.N_QUADS)
+        for chunk in _nquads_chunks(source, LOAD_CHUNK_BYTES):
+            store.bulk_load(chunk, format=ox.RdfFormat.N_QUADS)
     else:
         store.bulk_extend(to_ox_quads(source))
     store.flush()
     del store
     return swap_store(tmp, out_dir)
+
+
+#: bytes of N-Quads per bulk load: Oxigraph's bulk loader holds a whole load in memory (about
+#: 0.85 KB per quad), so a big graph is loaded in pieces of about 200,000 quads
+LOAD_CHUNK_BYTES = 40 << 20
+
+
+def _nquads_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """``path`` in pieces of about ``size`` bytes, each ending at the end of a line."""
+    with open(path, "rb") as fh:
+        rest = b""
+        while block := fh.read(size):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+        if rest:
+            yield rest
 
 
 def swap_store(tmp: Path, out_dir: Path) -> Path:

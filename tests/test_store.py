@@ -84,3 +84,26 @@ def test_store_update_writes_nothing_when_its_data_is_broken():
     with pytest.raises(SyntaxError):
         update_store(store, drop=[E + "g1"], insert=[(E + "g2", b"<not n-quads")])
     assert _all(store) == set(GRAPHS[0])
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 10_000])
+def test_store_nquads_chunks_end_at_line_ends(tmp_path, size):
+    from kg.store import _nquads_chunks
+
+    path = tmp_path / "g.nq"
+    data = ox.serialize([x for g in GRAPHS for x in g], format=ox.RdfFormat.N_QUADS)
+    path.write_bytes(data)
+    chunks = list(_nquads_chunks(path, size))
+    assert b"".join(chunks) == data
+    assert all(c.endswith(b"\n") for c in chunks)
+
+
+def test_store_write_store_loads_every_quad_in_pieces(tmp_path, monkeypatch):
+    from kg import store as module
+
+    data = ox.serialize([x for g in GRAPHS for x in g], format=ox.RdfFormat.N_QUADS)
+    (tmp_path / "graph.nq").write_bytes(data)
+    monkeypatch.setattr(module, "LOAD_CHUNK_BYTES", 60)  # a piece per quad or two
+    path = module.write_store(tmp_path / "graph.nq", tmp_path)
+    store = ox.Store.read_only(str(path))
+    assert _all(store) == {x for g in GRAPHS for x in g}
