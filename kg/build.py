@@ -242,7 +242,7 @@ def validate_documents(doc_ids: list[str], records: dict[str, DocRecord], cache:
 
     quads: list[Quad] = []
     for doc_id in doc_ids:
-        quads.extend(ox.parse(cache.fragment(records[doc_id]).nquads, format=ox.RdfFormat.N_QUADS))
+        quads.extend(ox.parse(bytes(cache.fragment(records[doc_id]).nquads), format=ox.RdfFormat.N_QUADS))
     used = {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
     quads.extend(q for q in entities if q.subject in used)
     if len(quads) > VALIDATE_MAX_QUADS:

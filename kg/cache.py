@@ -148,10 +148,6 @@ class DocRecord:
         )
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 class BuildCache:
     """The cache of a build folder: extractions, graph fragments and the manifest.
 
@@ -230,8 +226,8 @@ class BuildCache:
     def put_fragment(self, rec: DocRecord, keys: dict[str, tuple[str, str]], fragment: bytes) -> None:
         """Store the graph fragment of ``rec`` mapped with ``keys``."""
         atomic_write(self.graphs / f"{rec.doc_id}.frag", fragment, sync=False)
-        rec.keys, rec.digest = dict(keys), _digest(fragment)
-        rec.quads = Fragment.from_bytes(fragment).quads
+        header = Fragment.header(fragment)
+        rec.keys, rec.digest, rec.quads = dict(keys), header["digest"], header["quads"]
 
     def fragment(self, rec: DocRecord) -> Fragment | None:
         """The stored fragment of ``rec``, or None when it is missing or not the recorded one."""
@@ -241,9 +237,13 @@ class BuildCache:
             data = (self.graphs / f"{rec.doc_id}.frag").read_bytes()
         except OSError:
             return None
-        if _digest(data) != rec.digest:
+        try:
+            frag = Fragment.from_bytes(data)
+        except ValueError:
             return None
-        return Fragment.from_bytes(data)
+        # fragments are written whole (by rename), so the digest in the header names the bytes:
+        # a killed build's leftover carries its own
+        return frag if frag.digest == rec.digest else None
 
     # -- saving ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -158,25 +158,35 @@ class Fragment:
     shared: bytes  # N-Triples that other graphs may state too: written once in graph.ttl
     quads: int
     triples: int  # in ``turtle``
+    #: identifies these bytes: a hash of them, written in the header by :meth:`to_bytes`
+    digest: str = field(default="", compare=False)
 
     _PARTS = ("nquads", "trig", "turtle", "jsonld", "shared")
 
     def to_bytes(self) -> bytes:
-        parts = [getattr(self, name) for name in self._PARTS]
-        header = json.dumps({"quads": self.quads, "triples": self.triples, "lengths": [len(p) for p in parts]})
-        return header.encode() + b"\n" + b"".join(parts)
+        parts = [bytes(getattr(self, name)) for name in self._PARTS]
+        body = b"".join(parts)
+        header = json.dumps({"quads": self.quads, "triples": self.triples, "lengths": [len(p) for p in parts],
+                             "digest": hashlib.blake2b(body, digest_size=16).hexdigest()})
+        return header.encode() + b"\n" + body
+
+    @staticmethod
+    def header(data: bytes) -> dict:
+        """The header of a fragment's bytes: counts, part lengths and digest."""
+        return json.loads(bytes(data[:data.index(b"\n")]))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Fragment":
-        head, _, body = data.partition(b"\n")
-        meta = json.loads(head)
-        parts, pos = {}, 0
+        """The fragment in ``data``; its parts are views of ``data``, not copies."""
+        meta = cls.header(data)
+        view = memoryview(data)
+        parts, pos = {}, data.index(b"\n") + 1
         for name, n in zip(cls._PARTS, meta["lengths"]):
-            parts[name] = body[pos:pos + n]
+            parts[name] = view[pos:pos + n]
             pos += n
-        if pos != len(body):
+        if pos != len(data):
             raise ValueError("truncated graph fragment")
-        return cls(**parts, quads=meta["quads"], triples=meta["triples"])
+        return cls(**parts, quads=meta["quads"], triples=meta["triples"], digest=meta.get("digest", ""))
 
 
 def _without_prefixes(data: bytes) -> bytes:
@@ -256,14 +266,16 @@ def write_graph_files(fragments: Iterable[Fragment] | list[Quad], out_dir: Path)
             handles["turtle"].write(frag.turtle)
             counts.quads += frag.quads
             counts.triples += frag.triples
-            for line in frag.shared.splitlines(keepends=True):
+            for line in bytes(frag.shared).splitlines(keepends=True):
                 digest = hashlib.blake2b(line, digest_size=16).digest()
                 if digest not in seen:
                     seen.add(digest)
                     handles["turtle"].write(line)
                     counts.triples += 1
             if frag.jsonld:
-                handles["jsonld"].write(frag.jsonld if first_json else b"," + frag.jsonld)
+                if not first_json:
+                    handles["jsonld"].write(b",")
+                handles["jsonld"].write(frag.jsonld)
                 first_json = False
         handles["jsonld"].write(b"]")
         for fh in handles.values():
@@ -375,7 +387,7 @@ def update_store(store: ox.Store, *, drop: Iterable[str] = (), insert: Iterable[
     inserted = []
     for graph, nquads in insert:
         ops.append(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
-        inserted.extend(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+        inserted.extend(ox.parse(bytes(nquads), format=ox.RdfFormat.N_QUADS))
     data("DELETE", remove_quads)
     data("INSERT", [*inserted, *add_quads])
     if ops:
