@@ -56,6 +56,7 @@ class BuildReport:
     remapped: int = 0  # documents mapped again because resolution changed their entities' keys
     store: str = ""  # how the store was written: "rebuilt", or "updated: …" (changed graphs only)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    gexf_skipped: str = ""  # why graph.gexf was not written
 
     @property
     def failed(self) -> list[FileReport]:
@@ -91,6 +92,7 @@ class BuildReport:
                 "store": self.store,
             },
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "gexf_skipped": self.gexf_skipped or None,
             "changes": self.changes,
             "files": [f.to_dict() for f in self.files],
             "merges": self.merges,
@@ -226,6 +228,8 @@ def _extract_again(rec: DocRecord, cache: BuildCache) -> Extraction:
     return x
 
 
+#: kg build writes graph.gexf for graphs up to this size (about 1,300 posts)
+GEXF_MAX_QUADS = 1_000_000
 #: kg build validates graphs up to this size (pySHACL holds the graph in memory, in rdflib)
 VALIDATE_MAX_QUADS = 300_000
 def validate_documents(doc_ids: list[str], records: dict[str, DocRecord], cache: BuildCache,
@@ -321,6 +325,7 @@ def build(
     dask: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     stage: Callable[[str], None] | None = None,
+    gexf: bool | None = None,
 ):
     """Build a :class:`~kg.graph.KnowledgeGraph` from ``paths`` (default: ``seeds/``).
 
@@ -331,6 +336,9 @@ def build(
     processes, ``dask`` (``tcp://host:8786``) on a Dask cluster; either way the graph is the same
     as a single-process build's. ``progress(path)`` is called as each document is done,
     ``stage(name)`` as each later stage begins ("resolving", "writing graph files", …).
+    ``gexf`` writes graph.gexf (True), or not (False); by default only for graphs of at most
+    :data:`GEXF_MAX_QUADS` quads, since the view is computed over the whole store at every build
+    (``kg export`` draws any graph on demand).
 
     The build streams: documents go through extraction and mapping in batches, and what this
     process keeps of each is its :class:`~kg.cache.DocRecord` (the names of its entities and a
@@ -389,11 +397,17 @@ def build(
         else:
             written["store"], store_state, report.store = sync_store(
                 out_dir, records, cache, entities=entities, build_record=build_record)
-            lap("store", "writing graph.gexf")
             graph = KnowledgeGraph.open(out_dir)
             graph.report = report
-            written["gexf"] = write_gexf(graph, out_dir / "graph.gexf")
-            lap("gexf")
+            if gexf if gexf is not None else counts.quads <= GEXF_MAX_QUADS:
+                lap("store", "writing graph.gexf")
+                written["gexf"] = write_gexf(graph, out_dir / "graph.gexf")
+                lap("gexf")
+            else:
+                lap("store")
+                (out_dir / "graph.gexf").unlink(missing_ok=True)  # never an outdated drawing
+                report.gexf_skipped = (f"{counts.quads:,} quads is more than kg build draws "
+                                       f"({GEXF_MAX_QUADS:,}); run `kg export --out-dir {out_dir} {out_dir}/graph.gexf`")
         if validate:
             # the graphs this build wrote anew (all of them in a full build): the others were
             # checked when they were written, and their entities have not changed kind

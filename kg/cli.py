@@ -59,8 +59,10 @@ def main() -> None:
               help="Extract in N worker processes (streamed in batches; same graph as one process).")
 @click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
               help="Extract on a Dask cluster, e.g. tcp://scheduler:8786 (needs kg[dask]).")
+@click.option("--gexf/--no-gexf", default=None,
+              help="Write graph.gexf, or not. Default: for graphs up to 1,000,000 quads (about 1,300 posts).")
 def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full: bool, quiet: bool,
-          workers: int, dask_address: str | None) -> None:
+          workers: int, dask_address: str | None, gexf: bool | None) -> None:
     """Build the graph of PATHS (files or folders; default: seeds/) into --out.
 
     \b
@@ -82,7 +84,7 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
         with progress:
             task = progress.add_task("", total=total, stage="extracting")
             graph = run_build(list(paths) or None, out=out, strict=strict, validate=validate, incremental=not full,
-                              workers=workers, dask=dask_address,
+                              workers=workers, dask=dask_address, gexf=gexf,
                               progress=lambda p: progress.update(task, advance=1, description=Path(p).name[:40]),
                               stage=lambda name: progress.update(task, stage=name, description=""))
     except KGError as exc:
@@ -103,7 +105,10 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
             f"{len(changes.get('removed', []))} removed, {len(changes.get('unchanged', []))} unchanged"
         )
         console.print(summary_table(report))
-        console.print(f"wrote {out}/graph.trig, graph.ttl, graph.nq, graph.jsonld, graph.gexf, report.json")
+        console.print(f"wrote {out}/graph.trig, graph.ttl, graph.nq, graph.jsonld, "
+                      f"{'' if report.gexf_skipped else 'graph.gexf, '}report.json")
+        if report.gexf_skipped:
+            err_console.print(f"[yellow]graph.gexf not written[/]: {report.gexf_skipped}")
     violations = bool(report.validation) and report.validation["conforms"] is False
     if violations:
         err_console.print(f"[red]{report.validation['violations']} SHACL violations[/]; run `kg validate {out}` for details")

@@ -206,3 +206,24 @@ def test_build_validation_reports_violations_of_the_documents_it_checks(tmp_path
     graph = kg.build([corpus], out=tmp_path / "out", validate=True)
     assert graph.report.validation["conforms"] is False and graph.report.validation["violations"] > 0
     assert any("start" in m for m in graph.report.validation["messages"])
+
+
+def test_build_draws_graph_gexf_only_for_graphs_up_to_the_limit(tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("kg.build")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    out = tmp_path / "out"
+    kg.build([corpus], out=out)
+    assert "特斯拉" in (out / "graph.gexf").read_text(encoding="utf-8")
+    monkeypatch.setattr(module, "GEXF_MAX_QUADS", 10)
+    (corpus / "b.txt").write_text("比亚迪向丰田供应电池。", encoding="utf-8")
+    graph = kg.build([corpus], out=out)
+    assert not (out / "graph.gexf").exists()  # no drawing of an older graph is left behind
+    assert "kg export" in graph.report.gexf_skipped
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["gexf_skipped"].startswith(
+        f"{graph.report.quads:,} quads")
+    kg.build([corpus], out=out, gexf=True)  # asked for: drawn whatever the size
+    assert "丰田" in (out / "graph.gexf").read_text(encoding="utf-8")
