@@ -184,12 +184,12 @@ _HEAD = re.compile(
 )
 
 
+_ENUM = {kind: re.compile(L(cls)) for kind, cls in (("Company", C), ("Product", P), ("Site", S))}
+
+
 def _enums(view: View, kind: str) -> list[tuple[int, int]]:
     """(start, end) tpl spans of the enumerations of ``kind`` tokens in the sentence."""
-    out = []
-    for m in re.finditer(L({"Company": C, "Product": P, "Site": S}[kind]), view.tpl):
-        out.append((m.start(), m.end()))
-    return out
+    return [m.span() for m in _ENUM[kind].finditer(view.tpl)]
 
 
 def _subject(view: View, k: int, kind: str = "Company") -> list[str]:
@@ -328,12 +328,13 @@ class _RuleIndex:
                 self.always.add(n)
             self.needs.append(tuple(dict.fromkeys(ids.setdefault(req, len(ids)) for req in rule.required[1:])))
         self.sets = list(ids)
+        self.indexed = frozenset(self.by_char)
 
     def candidates(self, tpl: str) -> list[Rule]:
         chars = set(tpl)
         hits = set(self.always)
-        for char in chars:
-            hits.update(self.by_char.get(char, ()))
+        for char in chars & self.indexed:
+            hits.update(self.by_char[char])
         absent: dict[int, bool] = {}  # required set id -> the template has none of its characters
         out = []
         for n in sorted(hits):
@@ -347,10 +348,10 @@ class _RuleIndex:
         return out
 
 
-@functools.lru_cache(maxsize=2)
-def _rule_index(develops: bool) -> _RuleIndex:
-    """The index of the ``develops`` rules, or of all the others (in rule order)."""
-    return _RuleIndex(rule for rule in _rules() if (rule.predicate == "develops") == develops)
+@functools.lru_cache(maxsize=1)
+def _rule_index() -> _RuleIndex:
+    """The index of all rules (built once per process)."""
+    return _RuleIndex(_rules())
 
 
 #: a character class larger than this is not worth a set (and says little)
@@ -825,14 +826,15 @@ class _Finder:
         return mode == "deal" and bool(self.hedge_deal.search(tpl[view.clause_start(a):b]))
 
     def run(self) -> list[Relation]:
+        candidates = [_rule_index().candidates(view.tpl) for view in self.views]
         # two passes: developers first (customer.test_at and product suppliers need them)
-        for phase in ("develops", "rest"):
-            index = _rule_index(phase == "develops")
-            for view in self.views:
-                for rule in index.candidates(view.tpl):
-                    for m in rule.regex.finditer(view.tpl):
-                        self.apply(rule, view, m)
-            if phase == "develops":
+        for develops in (True, False):
+            for view, rules in zip(self.views, candidates):
+                for rule in rules:
+                    if (rule.predicate == "develops") == develops:
+                        for m in rule.regex.finditer(view.tpl):
+                            self.apply(rule, view, m)
+            if develops:
                 self.developer = self._developers()
         self._gazetteer_develops()
         self._pair_operations()
