@@ -673,3 +673,35 @@ def test_queries_rewrites_return_the_reference_rows(name, graph_name, fx, dev_bu
             assert _rows(graph, new, params, values=True) == _rows(graph, old, params, values=True), (name, params)
         checked += bool(expected[1])
     assert checked or name == "supply_chain" and graph_name == "dev"
+
+
+# -- the query benchmark (benchmarks/bench_queries.py) ---------------------------------------
+
+
+def _bench_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_queries.py"
+    spec = importlib.util.spec_from_file_location("bench_queries", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_queries_benchmark_samples_across_the_popularity_range():
+    bench = _bench_module()
+    ranked = list(range(1000))
+    sample = bench.stratified(ranked, 20)
+    assert sample == bench.stratified(ranked, 20) and len(set(sample)) == 20
+    assert sample[0] < 50 and sample[-1] > 950  # one from each twentieth, head to tail
+    assert bench.stratified([1, 2], 20) == [1, 2]
+    assert bench.p95(list(range(1, 101))) == 95
+
+
+def test_queries_benchmark_smoke_mode(capsys):
+    bench = _bench_module()
+    assert bench.main(["--smoke", "--skip-rdflib"]) == 0
+    out = capsys.readouterr().out
+    for q in ("customers_of", "companies_at", "evidence_for", "top_entities"):
+        assert f"| `{q}`" in out
+    assert "Oxigraph memory: overall median" in out and "Oxigraph disk: overall median" in out
