@@ -218,7 +218,9 @@ class GazetteerRuler:
         for word, entries in table.items():
             entries = tuple(dict.fromkeys(entries))
             ambiguous = tuple(e for e in entries if self._surface_needs_context(word, e, base_freq, base_tags))
-            self.automaton.add_word(word, (word, entries, ambiguous))
+            # the entry a match stands for depends only on the word: choose it once
+            entry = self._choose(entries, ambiguous)
+            self.automaton.add_word(word, (word, entry, entry in ambiguous))
         if table:
             self.automaton.make_automaton()
         if teach_segmenter:
@@ -252,16 +254,15 @@ class GazetteerRuler:
         candidates: list[tuple[Span, EntInfo]] = []
         found_keys: set[str] = set()
         pending: list[tuple[Span, Entry]] = []
-        for end_idx, (word, entries, ambiguous) in self.automaton.iter(text):
+        for end_idx, (word, entry, needs_context) in self.automaton.iter(text):
             start, end = end_idx - len(word) + 1, end_idx + 1
             if not self._word_boundaries(raw, start, end):
                 continue
             span = doc.char_span(start, end, alignment_mode="strict")
             if span is None:
                 continue  # the segmenter disagrees: 小米 inside 小米粥
-            entry = self._choose(entries, ambiguous)
             span = Span(doc, span.start, span.end, label=entry.kind, kb_id=entry.key)
-            if entry in ambiguous:
+            if needs_context:
                 pending.append((span, entry))
                 continue
             found_keys.add(entry.key)

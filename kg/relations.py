@@ -243,6 +243,10 @@ _ANAPHORS = [
 ]
 
 
+#: matches wherever one of the patterns above matches
+_ANY_ANAPHOR = re.compile("|".join(f"(?:{pattern.pattern})" for _kind, pattern in _ANAPHORS))
+
+
 _PRODUCT_ANAPHOR = re.compile(
     r"(?:该|这款|这颗|此款|这一|这台|这部)(?:芯片|处理器|平台|SoC|产品|手机|机型|车型|服务器|GPU|CPU|电池|模组|系统)")
 
@@ -705,6 +709,8 @@ class _Finder:
 
     def _anaphors(self, view: View, previous: list[View]) -> None:
         text = self.text
+        if not _ANY_ANAPHOR.search(text, view.start, view.end):
+            return  # most sentences have none: skip the per-pattern passes
         real = sorted(view.toks, key=lambda t: t.start)
         taken = [(t.start, t.end) for t in real]
         prev = previous[-1] if previous else None
