@@ -151,7 +151,8 @@ def extract_corpus(
                     digest = None  # the worker reports why it cannot be read
                 rec = cache.record(doc_id, digest) if digest else None
                 if rec is not None:
-                    rec.path = str(p)  # the same bytes may have moved
+                    if rec.path != str(p):  # the same bytes moved: the graph names its source path
+                        rec.path, rec.keys = str(p), {}
                     records[doc_id] = rec
                     read.add(doc_id)
                     reports[str(p)].warnings = list(rec.warnings)
@@ -199,8 +200,8 @@ def document_fragments(records: dict[str, DocRecord], resolution: Resolution, ca
     """The fragment of every document graph, by doc id, read from the cache one at a time.
 
     A document is mapped again (and its doc id appended to ``remapped``) when its entities
-    resolved to other keys than its fragment was made with, or when the fragment on disk is not
-    the one the manifest names (a killed build's leftover).
+    resolved to other keys than its fragment was made with, when its file moved, or when the
+    fragment on disk is not the one the manifest names (a killed build's leftover).
     """
     from .store import document_fragment
 
@@ -210,6 +211,7 @@ def document_fragments(records: dict[str, DocRecord], resolution: Resolution, ca
         frag = cache.fragment(rec) if keys == rec.keys else None
         if frag is None:
             x = cache.extraction(doc_id, rec.content_hash) or _extract_again(rec, cache)
+            x.doc.path = rec.path
             frag = document_fragment(x, keys)
             cache.put_fragment(rec, keys, frag.to_bytes())
             remapped.append(doc_id)

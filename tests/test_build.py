@@ -227,3 +227,18 @@ def test_build_draws_graph_gexf_only_for_graphs_up_to_the_limit(tmp_path, monkey
         f"{graph.report.quads:,} quads")
     kg.build([corpus], out=out, gexf=True)  # asked for: drawn whatever the size
     assert "丰田" in (out / "graph.gexf").read_text(encoding="utf-8")
+
+
+def test_build_moved_file_gets_its_new_source_path(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    (first / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    out = tmp_path / "out"
+    kg.build([first], out=out)
+    first.rename(second)  # the same bytes, the same doc id, another path
+    graph = kg.build([second], out=out)
+    assert graph.report.changes["unchanged"] == ["a"] and graph.report.remapped == 1
+    nq = (out / "graph.nq").read_text(encoding="utf-8")
+    assert str(second / "a.txt") in nq and str(first / "a.txt") not in nq
+    assert _store_quads(out) == _file_quads(out)
+    assert [x.doc.path for x in kg.KnowledgeGraph.open(out).extractions] == [str(second / "a.txt")]
