@@ -376,6 +376,8 @@ def _run(args, tmp: Path) -> int:
         ds.parse(str(nq), format="nquads")
         loads["rdflib Dataset"] = time.perf_counter() - t0
         print(f"rdflib Dataset load: {loads['rdflib Dataset']:.1f} s, {len(ds):,} triples in the union", flush=True)
+    gc.collect()
+    gc.freeze()  # the rdflib graph is millions of objects: keep the collections before each run cheap
 
     todo = cases(stores["memory"], args.sample)
     # results[label] = {"hot": {...}, "sample": [{...}, ...]}; each run: params, rows, memory, disk, rdflib
