@@ -21,7 +21,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +33,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, registry
 
-from .gazetteer import Entry, Gazetteer, load_gazetteer
+from .gazetteer import Entry, Gazetteer, cache_load, cache_load_bytes, cache_save, cache_save_bytes, code_digest, \
+    fingerprint, load_gazetteer
 
 LABELS = ("Company", "Product", "Site")
 
@@ -202,7 +205,36 @@ def make_gazetteer_ruler(
 class GazetteerRuler:
     def __init__(self, nlp: Language, gazetteer: Gazetteer, *, teach_segmenter: bool = True, min_length: int = 2) -> None:
         self.gazetteer = gazetteer
-        self.automaton = ahocorasick.Automaton()
+        tokenizer = nlp.tokenizer
+        # the automaton and the words to teach depend on the gazetteer, these settings and the
+        # segmenter's dictionary as it is now; they are kept on disk under all of these
+        state_key = getattr(tokenizer, "state_key", None) if isinstance(tokenizer, JiebaTokenizer) else None
+        key = fingerprint(
+            "kg_gazetteer", code_digest("components.py", "gazetteer.py", "normalize.py"), gazetteer.fingerprint,
+            state_key, min_length, teach_segmenter, ahocorasick_version(),
+        ) if state_key else ""
+        cached = cache_load("gazetteer-automaton", key, gazetteer.entries.__getitem__) if key else None
+        if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], ahocorasick.Automaton):
+            self.automaton, words = cached
+        else:
+            self.automaton, words = self._build(tokenizer, gazetteer, teach_segmenter, min_length)
+            if key:
+                cache_save("gazetteer-automaton", key, (self.automaton, words), self._id_of)
+        if teach_segmenter:
+            teach = getattr(tokenizer, "add_words", None)
+            if teach is not None:
+                teach(words)
+
+    def _id_of(self, obj) -> tuple[str, str] | None:
+        """Cached automata name the gazetteer's entries instead of holding copies of them."""
+        if type(obj) is Entry and self.gazetteer.get(obj.kind, obj.key) is obj:
+            return (obj.kind, obj.key)
+        return None
+
+    @classmethod
+    def _build(cls, tokenizer, gazetteer: Gazetteer, teach_segmenter: bool,
+               min_length: int) -> tuple[ahocorasick.Automaton, list[str]]:
+        automaton = ahocorasick.Automaton()
         table: dict[str, list[Entry]] = {}
         for surface, entry in gazetteer.surfaces():
             # "英伟达 A100" as a product alias would swallow the company: A100 alone suffices
@@ -213,21 +245,21 @@ class GazetteerRuler:
                 if len(variant) < min_length or (variant.isascii() and len(variant) < 2):
                     continue
                 table.setdefault(_fold(variant), []).append(entry)
-        base_freq = getattr(getattr(nlp.tokenizer, "_jieba", None), "FREQ", {})
-        base_tags = getattr(getattr(nlp.tokenizer, "_posseg", None), "word_tag_tab", {})
+        base_freq = getattr(getattr(tokenizer, "_jieba", None), "FREQ", {})
+        if isinstance(tokenizer, JiebaTokenizer):
+            base_tags = tokenizer.word_tags()
+        else:
+            base_tags = getattr(getattr(tokenizer, "_posseg", None), "word_tag_tab", {})
         for word, entries in table.items():
             entries = tuple(dict.fromkeys(entries))
-            ambiguous = tuple(e for e in entries if self._surface_needs_context(word, e, base_freq, base_tags))
+            ambiguous = tuple(e for e in entries if cls._surface_needs_context(word, e, base_freq, base_tags))
             # the entry a match stands for depends only on the word: choose it once
-            entry = self._choose(entries, ambiguous)
-            self.automaton.add_word(word, (word, entry, entry in ambiguous))
+            entry = cls._choose(entries, ambiguous)
+            automaton.add_word(word, (word, entry, entry in ambiguous))
         if table:
-            self.automaton.make_automaton()
-        if teach_segmenter:
-            words = {v for v in table if not v.isascii() and " " not in v}
-            teach = getattr(nlp.tokenizer, "add_words", None)
-            if teach is not None:
-                teach(words)
+            automaton.make_automaton()
+        words = sorted(v for v in table if not v.isascii() and " " not in v) if teach_segmenter else []
+        return automaton, words
 
     @staticmethod
     def _surface_needs_context(surface: str, entry: Entry, freq: dict, tags: dict | None = None) -> bool:
@@ -352,30 +384,120 @@ class JiebaTokenizer:
 
     With ``pos=True`` it stores each word's dictionary part-of-speech tag in ``token.tag_``
     (``x`` for words the HMM discovered); ``pos="posseg"`` tags with jieba's full POS model.
+
+    The dictionary (jieba's words and frequencies, their tags, and the names kg taught it) is
+    loaded when first needed, from kg's cache when an entry for exactly this state exists
+    (:attr:`state_key` names it), else from jieba's files.
     """
 
     def __init__(self, vocab, *, pos: bool | str = True, hmm: bool = True) -> None:
-        import jieba
-        import jieba.posseg
-
+        jieba = _import_jieba()
         jieba.setLogLevel(logging.WARNING)
         self.vocab = vocab
         self.pos = pos
         self.hmm = hmm
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
-        self._posseg = jieba.posseg.POSTokenizer(self._jieba)
+        self._tokenizer = jieba.Tokenizer()
+        # the POS table (jieba.posseg's word_tag_tab): a dict, or a compact _TagTable as the
+        # cache holds it, turned into a dict only when something needs the whole table
+        self._tags: dict[str, str] | None = None
+        self._tag_table: _TagTable | None = None
+        self._posseg_tokenizer = None
+        self._loaded = False
+        #: names the dictionary state: jieba's dictionary plus every batch of words taught since
+        #: (changing ``_jieba`` directly is not accounted for)
+        self.state_key = fingerprint("jieba", code_digest("components.py"), *_jieba_identity())
+
+    @property
+    def _jieba(self):
+        """The ``jieba.Tokenizer``, its dictionary loaded."""
+        if not self._loaded:
+            self._load()
+        return self._tokenizer
+
+    @property
+    def _posseg(self):
+        """A ``jieba.posseg.POSTokenizer`` over this tokenizer and its POS table."""
+        if self._posseg_tokenizer is None:
+            import jieba.posseg
+
+            posseg = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+            posseg.tokenizer = self._jieba
+            posseg.word_tag_tab = self.word_tags()
+            self._posseg_tokenizer = posseg
+        return self._posseg_tokenizer
+
+    def word_tags(self) -> dict[str, str]:
+        """The POS table: the tag of every word in jieba's dictionary."""
+        if not self._loaded:
+            self._load()
+        if self._tags is None:
+            self._tags = self._tag_table.to_dict()
+            self._tag_table = None
+        return self._tags
+
+    def _tag_lookup(self):
+        """``get`` of the POS table, without building the whole table."""
+        if not self._loaded:
+            self._load()
+        return self._tags.get if self._tags is not None else self._tag_table.get
+
+    def _load(self) -> None:
+        if self.state_key and self._restore(self.state_key):
+            self._loaded = True
+            return
+        self._tokenizer.initialize()
+        self._tags, self._tag_table = _read_word_tags(self._tokenizer.get_dict_file()), None
+        self._loaded = True
+        self._store(self.state_key)
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach the segmenter these words (gazetteer names), keeping known words as they are."""
-        freq = self._jieba.FREQ
-        for word in sorted(words):
-            if freq.get(word, 0) == 0:
-                self._jieba.add_word(word, freq=self._jieba.suggest_freq(word, tune=False), tag="nz")
+        words = sorted(words)
+        key = fingerprint("taught", self.state_key, "\n".join(words)) if self.state_key else ""
+        if key and self._restore(key):
+            self._loaded = True
+        else:
+            tokenizer = self._jieba
+            freq = tokenizer.FREQ
+            for word in words:
+                if freq.get(word, 0) == 0:
+                    tokenizer.add_word(word, freq=tokenizer.suggest_freq(word, tune=False), tag="nz")
+            self._store(key)
+        self.state_key = key
+
+    # The dictionary on disk: one marshal blob of flat strings and arrays, which loads in a
+    # fraction of the time a pickled dict of half a million words takes.
+
+    def _store(self, key: str) -> None:
+        if not key:
+            return
+        try:
+            blob = _dump_state(self._tokenizer, self.word_tags())
+        except (ValueError, TypeError, OverflowError):
+            return
+        cache_save_bytes("jieba-dictionary", key, blob)
+
+    def _restore(self, key: str) -> bool:
+        blob = cache_load_bytes("jieba-dictionary", key)
+        if blob is None:
+            return False
+        try:
+            freq, total, user_tags, table = _load_state(blob)
+        except Exception:  # noqa: BLE001 - a damaged entry: build the dictionary again
+            return False
+        tokenizer = self._tokenizer
+        tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = freq, total, user_tags
+        tokenizer.initialized = True
+        self._tags, self._tag_table = None, table
+        if self._posseg_tokenizer is not None:
+            self._posseg_tokenizer.word_tag_tab = self.word_tags()
+        return True
 
     def __call__(self, text: str) -> Doc:
         from spacy.util import get_words_and_spaces
 
+        if not self._loaded:
+            self._load()
         if self.pos == "posseg":
             pairs = [(w.word, w.flag) for w in self._posseg.cut(text, HMM=self.hmm) if w.word]
             words = [w for w, _ in pairs]
@@ -383,8 +505,8 @@ class JiebaTokenizer:
         elif self.pos:
             # dictionary tags: 3x faster than jieba.posseg; words the HMM found get "x" (unknown)
             words = [w for w in self._jieba.cut(text, HMM=self.hmm) if w]
-            table, taught = self._posseg.word_tag_tab, self._jieba.user_word_tag_tab
-            tags = [taught.get(w) or table.get(w) or ("eng" if w.isascii() and w.isalnum() else "x") for w in words]
+            lookup, taught = self._tag_lookup(), self._jieba.user_word_tag_tab
+            tags = [taught.get(w) or lookup(w) or ("eng" if w.isascii() and w.isalnum() else "x") for w in words]
         else:
             words = [w for w in self._jieba.cut(text, HMM=self.hmm) if w]
             tags = None
@@ -412,6 +534,157 @@ class JiebaTokenizer:
 
     def from_disk(self, path, **kwargs) -> "JiebaTokenizer":
         return self
+
+_STATE_FORMAT = "kg-jieba-dictionary 1"
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_identity() -> tuple[str, ...]:
+    """What jieba's default dictionary is: jieba's version and the sizes and times of its files."""
+    jieba = _import_jieba()
+    folder = os.path.dirname(os.path.abspath(jieba.__file__))
+    parts = [getattr(jieba, "__version__", "?")]
+    for name in (jieba.DEFAULT_DICT_NAME, "__init__.py"):
+        try:
+            st = os.stat(os.path.join(folder, name))
+        except OSError:
+            return ("",)
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return tuple(parts)
+
+
+def ahocorasick_version() -> str:
+    """pyahocorasick's identity (its pickled automata are its own format)."""
+    try:
+        st = os.stat(ahocorasick.__file__)
+    except (OSError, AttributeError, TypeError):
+        return ""
+    return f"{ahocorasick.__file__}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _read_word_tags(f) -> dict[str, str]:
+    """jieba.posseg's POS table from the dictionary file, as ``POSTokenizer.load_word_tag`` reads it."""
+    tags: dict[str, str] = {}
+    try:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip().decode("utf-8")
+            if not line:
+                continue
+            try:
+                word, _, tag = line.split(" ")
+            except ValueError:
+                raise ValueError(f"invalid POS dictionary entry in jieba's dictionary at line {lineno}: {line}") from None
+            tags[word] = tag
+    finally:
+        f.close()
+    return tags
+
+
+def _import_jieba():
+    """``import jieba``, without the pkg_resources import it does only to find its dictionary.
+
+    pkg_resources takes a third of a second to import; without it jieba opens ``dict.txt``
+    beside its module, the same file.
+    """
+    import sys
+
+    if "jieba" not in sys.modules and "pkg_resources" not in sys.modules:
+        sys.modules["pkg_resources"] = None  # makes ``import pkg_resources`` raise ImportError
+        try:
+            import jieba
+        finally:
+            if "pkg_resources" in sys.modules and sys.modules["pkg_resources"] is None:
+                del sys.modules["pkg_resources"]
+    import jieba
+
+    return jieba
+
+
+_STATE_FORMAT = "kg-jieba-dictionary 2"
+_NO_TAG = 0xFFFF
+
+
+def _dump_state(tokenizer, tags: dict[str, str]) -> bytes:
+    """jieba's dictionary state and the POS table as flat strings and arrays.
+
+    The words are joined by NUL, frequencies and tags are arrays in the same order, and
+    ``order`` lists the words' positions in sorted order, so a tag is found by bisection.
+    """
+    import marshal
+    from array import array
+
+    freq = tokenizer.FREQ
+    words = list(freq)
+    joined = "\0".join(words)
+    if joined.count("\0") != len(words) - 1:
+        raise ValueError("a word contains NUL")
+    names = sorted(set(tags.values()))
+    if len(names) >= _NO_TAG:
+        raise ValueError("too many tags")
+    tag_id = {n: i for i, n in enumerate(names)}
+    ids = array("H", [tag_id[tags[w]] if w in tags else _NO_TAG for w in words])
+    if len(ids) - ids.count(_NO_TAG) != len(tags):
+        raise ValueError("tagged words outside the dictionary")
+    order = array("I", sorted(range(len(words)), key=words.__getitem__))
+    return marshal.dumps((
+        _STATE_FORMAT, joined, len(words), array("q", freq.values()).tobytes(), tokenizer.total,
+        dict(tokenizer.user_word_tag_tab), names, order.tobytes(), ids.tobytes(),
+    ))
+
+
+def _load_state(blob: bytes) -> tuple[dict[str, int], int, dict[str, str], "_TagTable"]:
+    import marshal
+    from array import array
+
+    fmt, joined, count, freq_bytes, total, user_tags, names, order_bytes, id_bytes = marshal.loads(blob)
+    if fmt != _STATE_FORMAT:
+        raise ValueError("another format")
+    words = joined.split("\0") if count else []
+    values, order, ids = array("q"), array("I"), array("H")
+    values.frombytes(freq_bytes)
+    order.frombytes(order_bytes)
+    ids.frombytes(id_bytes)
+    if not (len(words) == len(values) == len(order) == len(ids) == count):
+        raise ValueError("truncated")
+    if not (isinstance(total, int) and isinstance(user_tags, dict) and isinstance(names, list)):
+        raise ValueError("damaged")
+    freq = dict(zip(words, values.tolist()))
+    return freq, total, user_tags, _TagTable(words, order, ids, names)
+
+
+class _TagTable:
+    """The POS table of a cached dictionary, looked up by bisection; answers are remembered.
+
+    Building a dict of 350,000 words costs a third of a second at every start; a document
+    looks up a few hundred distinct words.
+    """
+
+    def __init__(self, words: list[str], order, ids, names: list[str]) -> None:
+        self._words, self._order, self._ids, self._names = words, order, ids, names
+        self._memo: dict[str, str | None] = {}
+
+    def get(self, word: str) -> str | None:
+        memo = self._memo
+        try:
+            return memo[word]
+        except KeyError:
+            pass
+        import bisect
+
+        tag = None
+        i = bisect.bisect_left(self._order, word, key=self._words.__getitem__)
+        if i < len(self._order):
+            position = self._order[i]
+            if self._words[position] == word and self._ids[position] != _NO_TAG:
+                tag = self._names[self._ids[position]]
+        if len(memo) >= 1_000_000:
+            memo.clear()
+        memo[word] = tag
+        return tag
+
+    def to_dict(self) -> dict[str, str]:
+        names, words = self._names, self._words
+        return {words[p]: names[t] for p, t in enumerate(self._ids) if t != _NO_TAG}
 
 
 def _align(words: list[str], tags: list[str] | None, text: str) -> tuple[list[str], list[bool], list[str] | None] | None:
