@@ -213,13 +213,13 @@ class GazetteerRuler:
             "kg_gazetteer", code_digest("components.py", "gazetteer.py", "normalize.py"), gazetteer.fingerprint,
             state_key, min_length, teach_segmenter, ahocorasick_version(),
         ) if state_key else ""
-        cached = cache_load("gazetteer-automaton", key, gazetteer.entries.__getitem__) if key else None
+        cached = cache_load("name-automaton", key, gazetteer.entries.__getitem__) if key else None
         if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], ahocorasick.Automaton):
             self.automaton, words = cached
         else:
             self.automaton, words = self._build(tokenizer, gazetteer, teach_segmenter, min_length)
             if key:
-                cache_save("gazetteer-automaton", key, (self.automaton, words), self._id_of)
+                cache_save("name-automaton", key, (self.automaton, words), self._id_of)
         if teach_segmenter:
             teach = getattr(tokenizer, "add_words", None)
             if teach is not None:
@@ -442,19 +442,19 @@ class JiebaTokenizer:
         return self._tags.get if self._tags is not None else self._tag_table.get
 
     def _load(self) -> None:
-        if self.state_key and self._restore(self.state_key):
+        if self.state_key and self._restore(self.state_key, "jieba-dictionary"):
             self._loaded = True
             return
         self._tokenizer.initialize()
         self._tags, self._tag_table = _read_word_tags(self._tokenizer.get_dict_file()), None
         self._loaded = True
-        self._store(self.state_key)
+        self._store(self.state_key, "jieba-dictionary")
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach the segmenter these words (gazetteer names), keeping known words as they are."""
         words = sorted(words)
         key = fingerprint("taught", self.state_key, "\n".join(words)) if self.state_key else ""
-        if key and self._restore(key):
+        if key and self._restore(key, "jieba-taught"):
             self._loaded = True
         else:
             tokenizer = self._jieba
@@ -462,23 +462,23 @@ class JiebaTokenizer:
             for word in words:
                 if freq.get(word, 0) == 0:
                     tokenizer.add_word(word, freq=tokenizer.suggest_freq(word, tune=False), tag="nz")
-            self._store(key)
+            self._store(key, "jieba-taught")
         self.state_key = key
 
     # The dictionary on disk: one marshal blob of flat strings and arrays, which loads in a
     # fraction of the time a pickled dict of half a million words takes.
 
-    def _store(self, key: str) -> None:
+    def _store(self, key: str, name: str) -> None:
         if not key:
             return
         try:
             blob = _dump_state(self._tokenizer, self.word_tags())
         except (ValueError, TypeError, OverflowError):
             return
-        cache_save_bytes("jieba-dictionary", key, blob)
+        cache_save_bytes(name, key, blob)
 
-    def _restore(self, key: str) -> bool:
-        blob = cache_load_bytes("jieba-dictionary", key)
+    def _restore(self, key: str, name: str) -> bool:
+        blob = cache_load_bytes(name, key)
         if blob is None:
             return False
         try:

@@ -287,10 +287,10 @@ def cache_save_bytes(name: str, key: str, payload: bytes) -> bool:
     return True
 
 
-def _prune(folder: Path, name: str, keep: Path, count: int = 4) -> None:
+def _prune(folder: Path, name: str, keep: Path, count: int = 3) -> None:
     """Remove all but the ``count`` newest entries of ``name`` (old gazetteers, old code)."""
     try:
-        entries = sorted(folder.glob(f"{name}-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
+        entries = sorted(folder.glob(f"{name}-{'?' * 40}.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[count:]:
             if old != keep:
                 old.unlink()
