@@ -621,8 +621,9 @@ def _dump_state(tokenizer, tags: dict[str, str]) -> bytes:
     names = sorted(set(tags.values()))
     if len(names) >= _NO_TAG:
         raise ValueError("too many tags")
-    tag_id = {n: i for i, n in enumerate(names)}
-    ids = array("H", [tag_id[tags[w]] if w in tags else _NO_TAG for w in words])
+    tag_id: dict[str | None, int] = {n: i for i, n in enumerate(names)}
+    tag_id[None] = _NO_TAG
+    ids = array("H", map(tag_id.__getitem__, map(tags.get, words)))
     if len(ids) - ids.count(_NO_TAG) != len(tags):
         raise ValueError("tagged words outside the dictionary")
     order = array("I", sorted(range(len(words)), key=words.__getitem__))

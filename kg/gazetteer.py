@@ -309,15 +309,6 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a kg cache file")
 
 
-class _Pickler(pickle.Pickler):
-    def __init__(self, file, identify=None) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._identify = identify
-
-    def persistent_id(self, obj):
-        return self._identify(obj) if self._identify is not None else None
-
-
 def cache_load(name: str, key: str, resolve=None):
     """The object stored by :func:`cache_save`, or None.
 
@@ -350,7 +341,10 @@ def cache_save(name: str, key: str, obj, identify=None) -> bool:
         return False
     buf = io.BytesIO()
     try:
-        _Pickler(buf, identify).dump(obj)
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        if identify is not None:
+            pickler.persistent_id = identify
+        pickler.dump(obj)
     except Exception:  # noqa: BLE001 - not picklable: just do not cache
         return False
     return cache_save_bytes(name, key, buf.getvalue())
