@@ -234,6 +234,8 @@ def _extract_again(rec: DocRecord, cache: BuildCache) -> Extraction:
 GEXF_MAX_QUADS = 1_000_000
 #: kg build validates graphs up to this size (pySHACL holds the graph in memory, in rdflib)
 VALIDATE_MAX_QUADS = 300_000
+
+
 def validate_documents(doc_ids: list[str], records: dict[str, DocRecord], cache: BuildCache,
                        entities: list[Quad], *, stage: Callable[[str], None] | None = None) -> dict[str, Any]:
     """SHACL-validate the graphs of ``doc_ids`` with the descriptions of the ``entities`` they
@@ -286,7 +288,7 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     state = {d: r.digest for d, r in records.items()}
     previous = cache.store_state
     final = out_dir / "store"
-    changed = [d for d in records if previous is None or previous.get(d) != records[d].digest]
+    changed = cache.unstored(records)
     total = sum(r.quads for r in records.values()) or 1
     if previous is None or not final.is_dir() or sum(records[d].quads for d in changed) > STORE_REBUILD_SHARE * total:
         return write_store(out_dir / "graph.nq", out_dir), state, "rebuilt"
@@ -306,7 +308,7 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     update_store(
         store,
         drop=[str(graph_iri(d)) for d in dropped],
-        insert=[(str(graph_iri(d)), cache.fragment(records[d]).nquads) for d in sorted(changed)],
+        insert=[(str(graph_iri(d)), cache.fragment(records[d]).nquads) for d in changed],
         remove_quads=sorted(old_tail - new_tail, key=str),
         add_quads=sorted(new_tail - old_tail, key=str),
     )
@@ -413,9 +415,7 @@ def build(
         if validate:
             # the graphs this build wrote anew (all of them in a full build): the others were
             # checked when they were written, and their entities have not changed kind
-            checked = [d for d in sorted(records) if cache.store_state is None
-                       or cache.store_state.get(d) != records[d].digest]
-            report.validation = validate_documents(checked, records, cache, entities, stage=stage)
+            report.validation = validate_documents(cache.unstored(records), records, cache, entities, stage=stage)
             lap("validate")
         report.seconds = time.perf_counter() - t0
         if not in_memory:

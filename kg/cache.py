@@ -198,16 +198,6 @@ class BuildCache:
             rec.keys, rec.digest = {}, ""  # map it again
         return rec
 
-    def get(self, document: Document) -> Extraction | None:
-        """The cached extraction of ``document`` when its bytes are unchanged."""
-        entry = self.previous.get(document.doc_id)
-        if not entry or entry.get("content_hash") != document.content_hash:
-            return None
-        x = self.extraction(document.doc_id, document.content_hash)
-        if x is not None:
-            x.doc.path = document.path  # the same bytes may have moved
-        return x
-
     def extraction(self, doc_id: str, content_hash: str) -> Extraction | None:
         """The extraction stored for ``doc_id``, if it is the one of these bytes."""
         try:
@@ -216,6 +206,16 @@ class BuildCache:
         except (OSError, ValueError, TypeError, KeyError):
             return None
         return x if x.doc.content_hash == content_hash else None  # never a killed build's leftover
+
+    def extractions(self) -> list[Extraction]:
+        """The last build's extractions, by doc id, each with its document's current path."""
+        out = []
+        for doc_id, entry in sorted(self.previous.items()):
+            x = self.extraction(doc_id, entry.get("content_hash", ""))
+            if x is not None:
+                x.doc.path = entry.get("path", x.doc.path)
+                out.append(x)
+        return out
 
     def put_extraction(self, x: Extraction) -> None:
         payload = json.dumps(extraction_to_dict(x), ensure_ascii=False, sort_keys=True)
@@ -245,6 +245,11 @@ class BuildCache:
         # a killed build's leftover carries its own
         return frag if frag.digest == rec.digest else None
 
+    def unstored(self, records: dict[str, DocRecord]) -> list[str]:
+        """The doc ids whose graph the store does not hold as it is now (all, if unknown)."""
+        held = self.store_state
+        return [d for d in sorted(records) if held is None or held.get(d) != records[d].digest]
+
     # -- saving ---------------------------------------------------------------------------
 
     def save(self, records: dict[str, DocRecord], store_state: dict[str, str] | None) -> None:
@@ -263,7 +268,3 @@ class BuildCache:
                         path.unlink(missing_ok=True)
                 for path in folder.glob(".*.tmp"):  # left by a killed build
                     path.unlink(missing_ok=True)
-
-
-# The former name of the cache, kept for code that imports it.
-ExtractionCache = BuildCache

@@ -84,7 +84,9 @@ class KnowledgeGraph:
         cache on first use.
         """
         if self._extractions is None:
-            self._extractions = _cached_extractions(self.path) if self.path is not None else []
+            from .cache import BuildCache
+
+            self._extractions = BuildCache(self.path).extractions() if self.path is not None else []
         return self._extractions
 
     @property
@@ -213,19 +215,6 @@ class KnowledgeGraph:
             written["report"] = out_dir / "report.json"
         self.path = out_dir
         return written
-
-
-def _cached_extractions(path: Path) -> list:
-    from .cache import BuildCache
-
-    cache = BuildCache(path)
-    out = []
-    for doc_id, entry in sorted(cache.previous.items()):
-        x = cache.extraction(doc_id, entry.get("content_hash", ""))
-        if x is not None:
-            x.doc.path = entry.get("path", x.doc.path)
-            out.append(x)
-    return out
 
 
 def _as_term(value: Any):

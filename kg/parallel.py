@@ -143,16 +143,13 @@ class Executor:
         than one batch of work (an incremental build often has one batch or none). On Dask,
         every batch goes to the cluster.
         """
-        batches = iter(batches)
-        first = next(batches, None)
-        second = next(batches, None) if first is not None else None
-        if self._client is None and (second is None or self.workers <= 1):
-            for batch in (b for b in (first, second) if b is not None):
-                yield process_batch(batch, self.config)
+        rest = iter(batches)
+        head = [b for b in (next(rest, None), next(rest, None)) if b is not None]
+        batches = itertools.chain(head, rest)
+        if self._client is None and (len(head) < 2 or self.workers <= 1):
             for batch in batches:
                 yield process_batch(batch, self.config)
             return
-        batches = itertools.chain([first, second], batches)
         if self._client is None and self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp_context(),
                                              initializer=_warm_worker, initargs=(self.config,))
