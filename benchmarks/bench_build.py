@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def _child(corpus: str, out: str, workers: int, incremental: bool) -> None:
+def _child(corpus: str, out: str, workers: int, incremental: bool, formats: str = "") -> None:
     """Run one build in this (fresh) process and print its figures as JSON."""
     import threading
 
@@ -54,7 +54,8 @@ def _child(corpus: str, out: str, workers: int, incremental: bool) -> None:
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     t = time.perf_counter()
-    graph = kg.build([corpus], out=out, workers=workers, incremental=incremental, validate=False)
+    graph = kg.build([corpus], out=out, workers=workers, incremental=incremental, validate=False,
+                     formats=formats.split(",") if formats else None)
     seconds = time.perf_counter() - t
     stop.set()
     thread.join()
@@ -79,8 +80,9 @@ def _forkserver_children(psutil) -> list:
         return []
 
 
-def run_build(corpus: Path, out: Path, workers: int = 1, incremental: bool = False) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(corpus), str(out), str(workers), "1" if incremental else "0"]
+def run_build(corpus: Path, out: Path, workers: int = 1, incremental: bool = False, formats: str = "") -> dict:
+    cmd = [sys.executable, __file__, "--child", str(corpus), str(out), str(workers), "1" if incremental else "0",
+           formats]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"build failed: {' '.join(cmd)}\n{done.stderr[-3000:]}")
@@ -117,13 +119,15 @@ def touch_documents(corpus: Path, share: float) -> int:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        _child(argv[1], argv[2], int(argv[3]), argv[4] == "1")
+        _child(argv[1], argv[2], int(argv[3]), argv[4] == "1", argv[5] if len(argv) > 5 else "")
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="corpus sizes, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and outputs (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--formats", default="", help="kg build --formats for every build (default: all four files)")
+    parser.add_argument("--skip-single", action="store_true", help="skip the single-process build")
     args = parser.parse_args(argv)
     from benchmarks.gen_corpus import generate
 
@@ -137,12 +141,13 @@ def main(argv: list[str] | None = None) -> None:
         generate(n, corpus)
         row: dict = {"jieba": bare_jieba(corpus)}
         shutil.rmtree(out, ignore_errors=True)
-        row["single"] = run_build(corpus, out, 1, incremental=False)
-        shutil.rmtree(out, ignore_errors=True)
-        row["workers"] = run_build(corpus, out, args.workers, incremental=True)  # also fills the cache
+        if not args.skip_single:
+            row["single"] = run_build(corpus, out, 1, incremental=False, formats=args.formats)
+            shutil.rmtree(out, ignore_errors=True)
+        row["workers"] = run_build(corpus, out, args.workers, incremental=True, formats=args.formats)  # fills the cache
         full = row["workers"]["seconds"]
         row["touched"] = touch_documents(corpus, 0.01)
-        row["incremental"] = run_build(corpus, out, args.workers, incremental=True)
+        row["incremental"] = run_build(corpus, out, args.workers, incremental=True, formats=args.formats)
         row["incremental_ratio"] = row["incremental"]["seconds"] / full
         results["sizes"][n] = row
         _print(n, row, args.workers)
@@ -153,22 +158,24 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _print(n: int, row: dict, workers: int) -> None:
-    j, s, w, inc = row["jieba"], row["single"], row["workers"], row["incremental"]
+    j, s, w, inc = row["jieba"], row.get("single"), row["workers"], row["incremental"]
     chars = j["chars"]
-    print(f"\n== {n} documents, {chars:,} characters, {s['quads']:,} quads")
+    print(f"\n== {n} documents, {chars:,} characters, {w['quads']:,} quads")
     print(f"{'run':34} {'seconds':>8} {'docs/s':>8} {'chars/s':>10} {'/core':>10} {'x jieba':>8} {'core-s':>7}"
           f" {'RSS MB':>8} {'worker MB':>9}")
     print(f"{'bare jieba.cut, 1 core (baseline)':34} {j['seconds']:8.2f} {n / j['seconds']:8.1f} "
           f"{chars / j['seconds']:10,.0f} {chars / j['seconds']:10,.0f} {1:8.2f} {1:7.2f}")
     # x jieba: wall-clock seconds against the baseline's; core-s: core-seconds against its
     for name, r, cores in (("kg build, 1 process", s, 1), (f"kg build --workers {workers}", w, workers)):
+        if r is None:
+            continue
         print(f"{name:34} {r['seconds']:8.2f} {r['documents'] / r['seconds']:8.1f} {chars / r['seconds']:10,.0f} "
               f"{chars / r['seconds'] / cores:10,.0f} {r['seconds'] / j['seconds']:8.2f} "
               f"{r['seconds'] * cores / j['seconds']:7.2f} {r['rss_mb']:8.0f} {r['worker_rss_mb']:9.0f}")
     print(f"{'incremental, ' + str(row['touched']) + ' docs changed':34} {inc['seconds']:8.2f}"
           f"   = {row['incremental_ratio']:.1%} of the full build (target <= 5%); RSS {inc['rss_mb']:.0f} MB;"
           f" {inc['changed']} documents re-extracted, {inc['remapped']} remapped; store {inc['store']}")
-    for name, r in (("1 process", s), (f"--workers {workers}", w), ("incremental", inc)):
+    for name, r in (("1 process", s or {}), (f"--workers {workers}", w), ("incremental", inc)):
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r.get("timings", {}).items())
         print(f"  stages, {name}: {stages}")
     if inc["changed"] > row["touched"]:

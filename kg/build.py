@@ -276,9 +276,10 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     ({doc_id: fragment digest}) and how (``"rebuilt"`` or ``"updated: …"``).
 
     When the last build's store is known and few graphs changed, a copy of it (a RocksDB
-    checkpoint: hard links, instant) gets the changes in one transaction and is swapped in;
-    otherwise the store is bulk-loaded from graph.nq. Either way readers of the old store are
-    never disturbed, and a crash leaves the old store in place.
+    checkpoint: hard links, instant) gets the changes (:func:`kg.store.update_store`) and is
+    swapped in; otherwise the store is bulk-loaded from graph.nq, or from the cached fragments
+    when this build did not write graph.nq. Either way readers of the old store are never
+    disturbed, and a crash leaves the old store in place.
     """
     import pyoxigraph as ox
 
@@ -291,14 +292,14 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     changed = cache.unstored(records)
     total = sum(r.quads for r in records.values()) or 1
     if previous is None or not final.is_dir() or sum(records[d].quads for d in changed) > STORE_REBUILD_SHARE * total:
-        return write_store(out_dir / "graph.nq", out_dir), state, "rebuilt"
+        return write_store(_nquads_source(out_dir, records, cache, entities + build_record), out_dir), state, "rebuilt"
     tmp = out_dir / ".store.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
         ox.Store.read_only(str(final)).backup(str(tmp))
     except OSError:
-        return write_store(out_dir / "graph.nq", out_dir), state, "rebuilt"
+        return write_store(_nquads_source(out_dir, records, cache, entities + build_record), out_dir), state, "rebuilt"
     store = ox.Store(str(tmp))
     old_tail: set = set()
     for key in (ENTITIES_GRAPH_KEY, BUILD_GRAPH_KEY):
@@ -317,6 +318,26 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     return swap_store(tmp, out_dir), state, f"updated: {len(changed)} graphs written, {len(dropped)} dropped"
 
 
+def _nquads_source(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, tail: list[Quad]):
+    """What a new store is loaded from: graph.nq when this build wrote it, else the cached
+    fragments' N-Quads (with the entities and build graphs in ``tail``)."""
+    from .store import serialize
+
+    nq = out_dir / "graph.nq"
+    if nq.exists():
+        return nq
+
+    def pieces() -> Iterator[bytes]:
+        for doc_id in sorted(records):
+            frag = cache.fragment(records[doc_id])
+            if frag is None:
+                raise KGError(f"the cached graph of {records[doc_id].path} is gone; run `kg build --full`")
+            yield bytes(frag.nquads)
+        yield serialize(tail, "nquads")
+
+    return pieces()
+
+
 def build(
     paths: Iterable[str | os.PathLike[str]] | None = None,
     *,
@@ -330,6 +351,7 @@ def build(
     batch_size: int = DEFAULT_BATCH,
     stage: Callable[[str], None] | None = None,
     gexf: bool | None = None,
+    formats: Iterable[str] | None = None,
 ):
     """Build a :class:`~kg.graph.KnowledgeGraph` from ``paths`` (default: ``seeds/``).
 
@@ -342,7 +364,9 @@ def build(
     ``stage(name)`` as each later stage begins ("resolving", "writing graph files", …).
     ``gexf`` writes graph.gexf (True), or not (False); by default only for graphs of at most
     :data:`GEXF_MAX_QUADS` quads, since the view is computed over the whole store at every build
-    (``kg export`` draws any graph on demand).
+    (``kg export`` draws any graph on demand). ``formats`` names the graph files to write
+    (``["trig", "nq", "ttl", "jsonld"]``, the default; graph.trig always): for a large corpus
+    that is queried through the store, fewer files make builds and rebuilds much cheaper.
 
     The build streams: documents go through extraction and mapping in batches, and what this
     process keeps of each is its :class:`~kg.cache.DocRecord` (the names of its entities and a
@@ -355,8 +379,11 @@ def build(
     from .export import write_gexf
     from .graph import KnowledgeGraph
 
+    from .store import graph_formats
+
     t0 = time.perf_counter()
     started = _now()
+    chosen = graph_formats(formats)
     paths = list(paths) if paths else [DEFAULT_CORPUS]
     in_memory = out is None
     out_dir = Path(tempfile.mkdtemp(prefix="kg-build-")) if in_memory else Path(out)
@@ -389,7 +416,9 @@ def build(
         remapped: list[str] = []
         fragments = itertools.chain(document_fragments(records, resolution, cache, remapped),
                                     [make_fragment(entities), make_fragment(build_record)])
-        written, counts = write_graph_files(fragments, out_dir)
+        # an in-memory build reads its graph back from graph.nq
+        written, counts = write_graph_files(fragments, out_dir, previous=cache.layout,
+                                            formats=None if in_memory else chosen)
         lap("files", "loading the store")
 
         report = BuildReport(files=files, documents=len(records), changes=changes, timings=timings)
@@ -422,7 +451,7 @@ def build(
             written["report"] = out_dir / "report.json"
             report.outputs = {k: str(v) for k, v in written.items()}
             write_report(report, out_dir / "report.json")
-            cache.save(records, store_state)
+            cache.save(records, store_state, counts.layout)
         return graph
     finally:
         if in_memory:
@@ -452,4 +481,24 @@ def _fill_report(report: BuildReport, records: dict[str, DocRecord], resolution:
 def write_report(report: BuildReport, path: Path) -> None:
     from .store import atomic_write
 
-    atomic_write(path, json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
+    atomic_write(path, dumps_report(report.to_dict()).encode("utf-8"))
+
+
+def dumps_report(data: dict[str, Any]) -> str:
+    """``data`` as indented JSON, except that lists of objects (files, merges) get one object
+    per line: as readable, and ten times faster for 10,000 files than indenting everything.
+
+    >>> print(dumps_report({"documents": 1, "files": [{"path": "a.md", "status": "ok"}]}))
+    {
+      "documents": 1,
+      "files": [
+        {"path": "a.md", "status": "ok"}
+      ]
+    }
+    """
+    rows = {k: v for k, v in data.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)}
+    text = json.dumps({k: f"\0{k}\0" if k in rows else v for k, v in data.items()}, ensure_ascii=False, indent=2)
+    for key, items in rows.items():
+        body = ",\n".join("    " + json.dumps(x, ensure_ascii=False) for x in items)
+        text = text.replace(json.dumps(f"\0{key}\0"), "[\n" + body + "\n  ]", 1)
+    return text

@@ -5,9 +5,11 @@ A build folder keeps, under ``cache/``:
 * ``<doc_id>.json``: the document and what was extracted from it;
 * ``graphs/<doc_id>.frag``: its named graph, serialised in every output format
   (:class:`kg.store.Fragment`), mapped with the entity keys recorded in the manifest;
-* and ``manifest.json`` beside ``cache/``: per document its content hash, the names of its
-  entities (:class:`kg.resolve.Summary`, all that resolution needs), report figures, the keys and
-  digest of its graph fragment, and which fragment the Oxigraph store holds.
+* and ``manifest.json`` beside ``cache/`` (JSON Lines: a header, then a line per document):
+  per document its content hash, the names of its entities (:class:`kg.resolve.Summary`, all
+  that resolution needs), report figures, the keys and digest of its graph fragment; in the
+  header, which fragment the Oxigraph store holds and where each fragment's bytes sit in the
+  graph files (so the next build copies them instead of writing them again).
 
 A later build re-runs the NLP stage only for documents whose bytes changed, maps a document again
 only when its entities resolve to other keys, and writes the store graph by graph. A cache entry
@@ -26,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import mmap
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -40,7 +43,7 @@ from .store import Fragment, atomic_write
 CACHE_DIR = "cache"
 GRAPHS_DIR = "graphs"
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 #: modules whose code decides what is extracted: a change to them invalidates the cache
 _NLP_MODULES = ("components.py", "patterns.py", "extract.py", "relations.py", "figures.py", "ingest.py", "model.py")
 #: modules whose code decides the RDF of a document: a change to them invalidates the fragments
@@ -117,6 +120,14 @@ class DocRecord:
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # the keys its fragment was mapped with
     digest: str = ""  # of its fragment
     quads: int = 0
+    #: its line in the manifest it was read from; any change to the record clears it, so an
+    #: unchanged record is written back as it was read (serialising 10,000 records is slow)
+    raw: str = field(default="", compare=False, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "raw":
+            object.__setattr__(self, "raw", "")
+        object.__setattr__(self, name, value)
 
     @classmethod
     def of(cls, x: Extraction) -> "DocRecord":
@@ -161,21 +172,18 @@ class BuildCache:
         self.graphs = self.dir / GRAPHS_DIR
         self.fingerprint = pipeline_fingerprint()
         self.mapping = mapping_fingerprint()
-        manifest: dict[str, Any] = {}
-        path = self.out_dir / MANIFEST
-        if path.exists():
-            try:
-                manifest = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                manifest = {}  # a damaged manifest only costs a full rebuild
-        if manifest.get("version") != MANIFEST_VERSION:
-            manifest = {}
+        self._written: list[Path] = []  # cache files this build wrote, synced before the manifest
+        self._raw: dict[str, str] = {}  # doc_id -> its line in the manifest
+        head, documents = _read_manifest(self.out_dir / MANIFEST) if reuse else ({}, {})
         #: what the store in ``out_dir/store`` holds: {doc_id: fragment digest}, or None if unknown
-        self.store_state: dict[str, str] | None = manifest.get("store") if reuse else None
+        self.store_state: dict[str, str] | None = head.get("store")
+        #: where each fragment sits in the graph files (see :func:`kg.store.write_graph_files`)
+        self.layout: dict[str, Any] | None = head.get("layout")
         self.previous: dict[str, dict[str, Any]] = {}  # doc_id -> manifest entry of the last build
-        if reuse and manifest.get("fingerprint") == self.fingerprint:
-            self.previous = manifest.get("documents", {})
-        self._fragments_valid = manifest.get("mapping") == self.mapping
+        if head.get("fingerprint") == self.fingerprint:
+            self.previous = {doc_id: entry for doc_id, (entry, _) in documents.items()}
+            self._raw = {doc_id: line for doc_id, (_, line) in documents.items()}
+        self._fragments_valid = head.get("mapping") == self.mapping
         if not self._fragments_valid:
             self.store_state = None  # the store holds graphs mapped by other code: load it anew
 
@@ -194,6 +202,7 @@ class BuildCache:
             rec = DocRecord.from_dict(doc_id, entry)
         except (KeyError, TypeError, ValueError):
             return None
+        rec.raw = self._raw.get(doc_id, "")
         if not self._fragments_valid:
             rec.keys, rec.digest = {}, ""  # map it again
         return rec
@@ -219,13 +228,17 @@ class BuildCache:
 
     def put_extraction(self, x: Extraction) -> None:
         payload = json.dumps(extraction_to_dict(x), ensure_ascii=False, sort_keys=True)
-        atomic_write(self.dir / f"{x.doc.doc_id}.json", payload.encode("utf-8"), sync=False)
+        path = self.dir / f"{x.doc.doc_id}.json"
+        atomic_write(path, payload.encode("utf-8"), sync=False)
+        self._written.append(path)
 
     # -- graph fragments ------------------------------------------------------------------
 
     def put_fragment(self, rec: DocRecord, keys: dict[str, tuple[str, str]], fragment: bytes) -> None:
         """Store the graph fragment of ``rec`` mapped with ``keys``."""
-        atomic_write(self.graphs / f"{rec.doc_id}.frag", fragment, sync=False)
+        path = self.graphs / f"{rec.doc_id}.frag"
+        atomic_write(path, fragment, sync=False)
+        self._written.append(path)
         header = Fragment.header(fragment)
         rec.keys, rec.digest, rec.quads = dict(keys), header["digest"], header["quads"]
 
@@ -234,8 +247,11 @@ class BuildCache:
         if not rec.digest:
             return None
         try:
-            data = (self.graphs / f"{rec.doc_id}.frag").read_bytes()
-        except OSError:
+            with open(self.graphs / f"{rec.doc_id}.frag", "rb") as fh:
+                # mapped, not read: a build that copies this graph from the last graph files
+                # touches only its header and shared triples
+                data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, unreadable or empty
             return None
         try:
             frag = Fragment.from_bytes(data)
@@ -252,15 +268,21 @@ class BuildCache:
 
     # -- saving ---------------------------------------------------------------------------
 
-    def save(self, records: dict[str, DocRecord], store_state: dict[str, str] | None) -> None:
-        """Write the manifest for ``records`` and delete the files of documents no longer there."""
-        manifest = {
-            "version": MANIFEST_VERSION, "fingerprint": self.fingerprint, "mapping": self.mapping,
-            "documents": {d: records[d].to_dict() for d in sorted(records)}, "store": store_state,
-        }
-        if hasattr(os, "sync"):
-            os.sync()  # the cache files reach the disk before the manifest that names them
-        atomic_write(self.out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode())
+    def save(self, records: dict[str, DocRecord], store_state: dict[str, str] | None,
+             layout: dict[str, Any] | None = None) -> None:
+        """Write the manifest for ``records`` and delete the files of documents no longer there.
+
+        The manifest is JSON Lines: a header (fingerprints, the store's state, the graph files'
+        ``layout``), then one ``[doc_id, record]`` line per document, sorted.
+        """
+        head = {"version": MANIFEST_VERSION, "fingerprint": self.fingerprint, "mapping": self.mapping,
+                "store": store_state, "layout": layout}
+        lines = [json.dumps(head, sort_keys=True)]
+        for d in sorted(records):
+            rec = records[d]
+            lines.append(rec.raw or json.dumps([d, rec.to_dict()], ensure_ascii=False, sort_keys=True))
+        self._sync_written()  # the cache files reach the disk before the manifest that names them
+        atomic_write(self.out_dir / MANIFEST, ("\n".join(lines) + "\n").encode("utf-8"))
         for folder, suffix in ((self.dir, ".json"), (self.graphs, ".frag")):
             if folder.is_dir():
                 for path in folder.glob(f"*{suffix}"):
@@ -268,3 +290,43 @@ class BuildCache:
                         path.unlink(missing_ok=True)
                 for path in folder.glob(".*.tmp"):  # left by a killed build
                     path.unlink(missing_ok=True)
+
+    def _sync_written(self) -> None:
+        if len(self._written) > SYNC_EACH_MAX and hasattr(os, "sync"):
+            os.sync()
+            return
+        for path in self._written:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue  # replaced or removed since: whatever is there now is checked when read
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self._written.clear()
+
+
+#: up to this many cache files written, a build fsyncs each; beyond, it syncs the file system
+SYNC_EACH_MAX = 2000
+
+
+def _read_manifest(path: Path) -> tuple[dict[str, Any], dict[str, tuple[dict[str, Any], str]]]:
+    """The header and ``{doc_id: (entry, line)}`` of a manifest; empty if missing or damaged."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}, {}
+    lines = text.split("\n")
+    try:
+        head = json.loads(lines[0])
+        if not isinstance(head, dict) or head.get("version") != MANIFEST_VERSION:
+            return {}, {}
+        documents = {}
+        for line in lines[1:]:
+            if line:
+                doc_id, entry = json.loads(line)
+                documents[doc_id] = (entry, line)
+    except (ValueError, TypeError):
+        return {}, {}  # a damaged manifest only costs a full rebuild
+    return head, documents

@@ -61,8 +61,11 @@ def main() -> None:
               help="Extract on a Dask cluster, e.g. tcp://scheduler:8786 (needs kg[dask]).")
 @click.option("--gexf/--no-gexf", default=None,
               help="Write graph.gexf, or not. Default: for graphs up to 1,000,000 quads (about 1,300 posts).")
+@click.option("--formats", default="trig,nq,ttl,jsonld", show_default=True, metavar="LIST",
+              help="Graph files to write, comma-separated, from trig, nq, ttl, jsonld, or none. graph.trig is "
+                   "always written; fewer files make large builds and rebuilds much faster.")
 def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full: bool, quiet: bool,
-          workers: int, dask_address: str | None, gexf: bool | None) -> None:
+          workers: int, dask_address: str | None, gexf: bool | None, formats: str) -> None:
     """Build the graph of PATHS (files or folders; default: seeds/) into --out.
 
     \b
@@ -70,6 +73,7 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
       kg build seeds/ ../news/2022/ --out out/
       kg build ../news/ --out out/ --workers 4
       kg build ../news/ --out out/ --dask tcp://10.0.0.5:8786
+      kg build ../news/ --out out/ --formats trig     # the store and graph.trig only
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -84,7 +88,7 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
         with progress:
             task = progress.add_task("", total=total, stage="extracting")
             graph = run_build(list(paths) or None, out=out, strict=strict, validate=validate, incremental=not full,
-                              workers=workers, dask=dask_address, gexf=gexf,
+                              workers=workers, dask=dask_address, gexf=gexf, formats=formats.split(","),
                               progress=lambda p: progress.update(task, advance=1, description=Path(p).name[:40]),
                               stage=lambda name: progress.update(task, stage=name, description=""))
     except KGError as exc:
@@ -105,8 +109,8 @@ def build(paths: tuple[Path, ...], out: Path, strict: bool, validate: bool, full
             f"{len(changes.get('removed', []))} removed, {len(changes.get('unchanged', []))} unchanged"
         )
         console.print(summary_table(report))
-        console.print(f"wrote {out}/graph.trig, graph.ttl, graph.nq, graph.jsonld, "
-                      f"{'' if report.gexf_skipped else 'graph.gexf, '}report.json")
+        files = [Path(p).name for k, p in report.outputs.items() if k not in ("store", "report")]
+        console.print(f"wrote {out}/{', '.join([*files, 'report.json'])} and the store")
         if report.gexf_skipped:
             err_console.print(f"[yellow]graph.gexf not written[/]: {report.gexf_skipped}")
     violations = bool(report.validation) and report.validation["conforms"] is False

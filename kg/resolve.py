@@ -19,18 +19,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .gazetteer import Gazetteer, load_gazetteer
 from .model import DocEntity
 from .normalize import norm_key, strip_legal_suffix
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     """What resolution needs of a document entity: its names, not its mentions' offsets.
 
     Builds keep one per document entity in memory (and in the cache manifest) instead of whole
-    extractions, so resolving a large corpus costs little memory.
+    extractions, so resolving a large corpus costs little memory. A named tuple: an incremental
+    build reads some 250,000 of them per 10,000 posts, and a tuple is made several times faster
+    than a frozen dataclass.
 
     >>> from kg.model import DocEntity, Mention
     >>> ent = DocEntity("e0", "Company", "寒武纪", [Mention(0, 3, "寒武纪", "Company", "gazetteer")])
@@ -61,7 +63,7 @@ class Summary:
     @classmethod
     def from_list(cls, data: list) -> "Summary":
         local_id, kind, label, key, subtype, aliases, surfaces = data
-        return cls(local_id, kind, label, key, subtype, tuple(aliases), tuple((s, n) for s, n in surfaces))
+        return cls(local_id, kind, label, key, subtype, tuple(aliases), tuple(map(tuple, surfaces)))
 
 
 @dataclass

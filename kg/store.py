@@ -18,9 +18,11 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -113,8 +115,8 @@ def _umask() -> int:
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
-    ``sync=False`` skips the fsync, for the many small cache files a build writes before one
-    ``os.sync`` and the manifest that names them.
+    ``sync=False`` skips the fsync, for the many small cache files a build writes and syncs
+    together before the manifest that names them (see :meth:`kg.cache.BuildCache.save`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -173,14 +175,17 @@ class Fragment:
     @staticmethod
     def header(data: bytes) -> dict:
         """The header of a fragment's bytes: counts, part lengths and digest."""
-        return json.loads(bytes(data[:data.index(b"\n")]))
+        end = data.find(b"\n")
+        if end < 0:
+            raise ValueError("not a graph fragment: no header")
+        return json.loads(bytes(data[:end]))
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Fragment":
-        """The fragment in ``data``; its parts are views of ``data``, not copies."""
+    def from_bytes(cls, data) -> "Fragment":
+        """The fragment in ``data`` (bytes or an mmap); its parts are views of it, not copies."""
         meta = cls.header(data)
         view = memoryview(data)
-        parts, pos = {}, data.index(b"\n") + 1
+        parts, pos = {}, data.find(b"\n") + 1
         for name, n in zip(cls._PARTS, meta["lengths"]):
             parts[name] = view[pos:pos + n]
             pos += n
@@ -228,71 +233,236 @@ def make_fragment(quads: list[Quad], local: Callable[[Quad], bool] | None = None
 
 @dataclass
 class WriteCounts:
-    """What :func:`write_graph_files` wrote: quads in graph.nq, distinct triples in graph.ttl."""
+    """What :func:`write_graph_files` wrote: quads in graph.nq, distinct triples in graph.ttl,
+    and where each fragment's bytes are (``layout``, for the next build to copy them)."""
 
     quads: int = 0
     triples: int = 0
+    #: ``{"files": {name: [size, mtime_ns, inode]}, "sections": {digest: [offset, length] × 4}}``
+    layout: dict[str, Any] = field(default_factory=dict)
+    copied: int = 0  # bytes copied from the previous graph files instead of written anew
 
 
-def write_graph_files(fragments: Iterable[Fragment] | list[Quad], out_dir: Path) -> tuple[dict[str, Path], WriteCounts]:
+_PARTS_WRITTEN = ("nquads", "trig", "turtle", "jsonld")  # the parts of a fragment each file holds, in order
+_NAMES = {"trig": "graph.trig", "nquads": "graph.nq", "turtle": "graph.ttl", "jsonld": "graph.jsonld"}
+
+
+def _stat_key(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+class _Output:
+    """One graph file being written: bytes appended, or ranges copied from the previous file.
+
+    Consecutive ranges of the old file are copied in one ``copy_file_range`` call (in the
+    kernel: no bytes pass through Python), so rewriting a 1.6 GB file where 1% changed costs
+    little more than the changed part.
+    """
+
+    def __init__(self, path: Path, old: Path | None) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.tmp = Path(tmp)
+        self.fh = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.src = open(old, "rb") if old is not None else None  # noqa: SIM115 (closed in close())
+        self.pos = 0
+        self.pending: list[int] | None = None  # [offset in the old file, length] not yet copied
+        self.copied = 0
+
+    def write(self, data) -> None:
+        if self.pending:
+            self._copy_pending()
+        self.fh.write(data)
+        self.pos += len(data)
+
+    def copy(self, offset: int, length: int) -> None:
+        if self.pending and self.pending[0] + self.pending[1] == offset:
+            self.pending[1] += length
+        else:
+            if self.pending:
+                self._copy_pending()
+            self.pending = [offset, length]
+        self.pos += length
+
+    def _copy_pending(self) -> None:
+        offset, length = self.pending
+        self.pending = None
+        self.copied += length
+        self.fh.flush()
+        src, dst = self.src.fileno(), self.fh.fileno()
+        while length:
+            try:
+                n = os.copy_file_range(src, dst, length, offset)
+            except (AttributeError, OSError):  # not on this system or file system: copy by hand
+                n = 0
+            if n == 0:
+                chunk = os.pread(src, min(length, 1 << 24), offset)
+                if not chunk:
+                    raise OSError(f"{self.src.name} is shorter than the last build left it")
+                self.fh.write(chunk)
+                self.fh.flush()
+                n = len(chunk)
+            offset += n
+            length -= n
+
+    def finish(self) -> None:
+        if self.pending:
+            self._copy_pending()
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+        if self.src is not None:
+            self.src.close()
+
+
+#: the graph files a build can write, by the name users give them (``kg build --formats``)
+GRAPH_FORMATS = {"trig": "trig", "nq": "nquads", "ttl": "turtle", "jsonld": "jsonld"}
+
+
+def graph_formats(names: Iterable[str] | None) -> tuple[str, ...]:
+    """The internal format keys for user format names (None: all four); graph.trig always.
+
+    >>> graph_formats(["nq"])
+    ('trig', 'nquads')
+    """
+    if names is None:
+        return tuple(_NAMES)
+    names = {n.strip().lower() for n in names if n.strip()} - {"none"}
+    unknown = sorted(names - set(GRAPH_FORMATS))
+    if unknown:
+        raise InputError(f"unknown graph format {', '.join(unknown)}: choose from {', '.join(GRAPH_FORMATS)} "
+                         f"(or none)")
+    chosen = {"trig"} | {GRAPH_FORMATS[n] for n in names}
+    return tuple(fmt for fmt in _NAMES if fmt in chosen)
+
+
+def write_graph_files(fragments: Iterable[Fragment] | list[Quad], out_dir: Path, *,
+                      previous: dict[str, Any] | None = None,
+                      formats: Iterable[str] | None = None) -> tuple[dict[str, Path], WriteCounts]:
     """Write graph.trig, graph.nq, graph.ttl (union) and graph.jsonld to ``out_dir`` in one pass.
 
     ``fragments`` come one per named graph, in the order the files list them (or give plain
     quads, grouped here by graph). Each file is written to a temporary file and renamed into
-    place, so a crash leaves either the old or the new file, never a mix.
+    place, so a reader or a crash sees either the old or the new file, never a mix. The files
+    are not fsynced: they are derived from the build cache and made again if lost, and
+    flushing gigabytes would dominate an incremental build.
+
+    ``previous`` is the ``layout`` of the last build's :class:`WriteCounts`: a fragment whose
+    bytes are already in the current files (same digest, files untouched since) is copied from
+    there by the kernel instead of being written from the fragment.
+
+    In graph.ttl the triples that several graphs may state (``Fragment.shared``) come once each,
+    after the document blocks.
+
+    ``formats`` (keys of :data:`FORMATS`, from :func:`graph_formats`) limits the files written;
+    graph.trig is always written, and a graph file not chosen is deleted, so none is ever stale.
     """
     if isinstance(fragments, list) and (not fragments or not isinstance(fragments[0], Fragment)):
         fragments = fragments_of_quads(fragments)
     remove_stale_temporaries(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = {"trig": "graph.trig", "nquads": "graph.nq", "turtle": "graph.ttl", "jsonld": "graph.jsonld"}
-    temps: dict[str, Path] = {}
-    handles = {}
+    previous = previous or {}
+    chosen = set(formats) | {"trig"} if formats is not None else set(_NAMES)
+    names = {fmt: name for fmt, name in _NAMES.items() if fmt in chosen}
+    old_files, old_sections = previous.get("files", {}), previous.get("sections", {})
+    reusable = {}  # a file the last build wrote and nobody touched since: its sections can be copied
+    for fmt, name in names.items():
+        stat = _stat_key(out_dir / name)
+        reusable[fmt] = stat is not None and old_files.get(name) == stat
+    outs: dict[str, _Output] = {}
     counts = WriteCounts()
+    sections: dict[str, list[int]] = {}
+    shared_lines: list[bytes] = []
     seen: set[bytes] = set()  # digests of the shared triples already in graph.ttl
     try:
         for fmt, name in names.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            temps[fmt] = Path(tmp)
-            handles[fmt] = os.fdopen(fd, "wb", buffering=1 << 20)
+            outs[fmt] = _Output(out_dir / name, out_dir / name if reusable[fmt] else None)
         header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes().items()).encode()
-        handles["trig"].write(header)
-        handles["turtle"].write(header)
-        handles["jsonld"].write(b"[")
+        outs["trig"].write(header)
+        if "turtle" in outs:
+            outs["turtle"].write(header)
+        if "jsonld" in outs:
+            outs["jsonld"].write(b"[")
         first_json = True
         for frag in fragments:
-            handles["nquads"].write(frag.nquads)
-            handles["trig"].write(frag.trig)
-            handles["turtle"].write(frag.turtle)
             counts.quads += frag.quads
             counts.triples += frag.triples
+            # a JSON-LD section starts with the comma that separates it from the one before,
+            # so that runs of unchanged sections are one range of the old file
+            comma = b"," if frag.jsonld and not first_json else b""
+            first_json = first_json and not frag.jsonld
+            old = old_sections.get(frag.digest) if frag.digest else None
+            where: list[int] = []
+            for i, fmt in enumerate(_PARTS_WRITTEN):
+                if fmt not in outs:
+                    where += [0, 0]
+                    continue
+                out, part = outs[fmt], getattr(frag, fmt)
+                sep = comma if fmt == "jsonld" else b""
+                n = len(sep) + len(part)
+                where += [out.pos, n]
+                if old is not None and reusable[fmt] and old[2 * i + 1] == n:
+                    out.copy(old[2 * i], n)
+                else:
+                    if sep:
+                        out.write(sep)
+                    out.write(part)
+            if frag.digest:
+                sections[frag.digest] = where
             for line in bytes(frag.shared).splitlines(keepends=True):
                 digest = hashlib.blake2b(line, digest_size=16).digest()
                 if digest not in seen:
                     seen.add(digest)
-                    handles["turtle"].write(line)
-                    counts.triples += 1
-            if frag.jsonld:
-                if not first_json:
-                    handles["jsonld"].write(b",")
-                handles["jsonld"].write(frag.jsonld)
-                first_json = False
-        handles["jsonld"].write(b"]")
-        for fh in handles.values():
-            fh.flush()
-            os.fsync(fh.fileno())
-            fh.close()
+                    shared_lines.append(line)
+        counts.triples += len(shared_lines)
+        if "turtle" in outs:
+            outs["turtle"].write(b"".join(shared_lines))
+        if "jsonld" in outs:
+            outs["jsonld"].write(b"]")
         written = {}
-        for fmt, name in names.items():
-            os.chmod(temps[fmt], 0o666 & ~_umask())
-            os.replace(temps[fmt], out_dir / name)
+        for fmt, out in outs.items():
+            out.finish()
+            counts.copied += out.copied
+            out.fh.close()
+            os.chmod(out.tmp, 0o666 & ~_umask())
+        # the old files stay open across the renames, so freeing their gigabytes happens when
+        # they are closed, in a thread, while the build goes on (a rename over a big file
+        # frees it there and then, for seconds)
+        old_handles = [out.src for out in outs.values() if out.src is not None]
+        for fmt, name in _NAMES.items():
+            if fmt not in outs:  # not chosen: never leave a stale one behind
+                try:
+                    old_handles.append(open(out_dir / name, "rb"))  # noqa: SIM115 (closed by the thread)
+                    (out_dir / name).unlink()
+                except OSError:
+                    pass
+                continue
+            if outs[fmt].src is None:
+                try:
+                    old_handles.append(open(out_dir / name, "rb"))  # noqa: SIM115 (closed by the thread)
+                except OSError:
+                    pass
+            outs[fmt].src = None
+            os.replace(outs[fmt].tmp, out_dir / name)
             written[fmt] = out_dir / name
+        if old_handles:
+            threading.Thread(target=_close_all, args=(old_handles,), name="kg-free-old-graph-files").start()
+        counts.layout = {"files": {name: _stat_key(out_dir / name) for name in names.values()},
+                         "sections": sections}
         return written, counts
     finally:
-        for fh in handles.values():
-            fh.close()
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
+        for out in outs.values():
+            out.close()
+            out.tmp.unlink(missing_ok=True)
+
+
+def _close_all(handles: list) -> None:
+    for fh in handles:
+        fh.close()
 
 
 def fragments_of_quads(quads: Iterable[Quad]) -> list[Fragment]:
@@ -308,9 +478,10 @@ def fragments_of_quads(quads: Iterable[Quad]) -> list[Fragment]:
     return [make_fragment(list(qs), lambda q: len(graphs_of[q.triple]) == 1) for qs in by_graph.values()]
 
 
-def write_store(source: Path | list[Quad], out_dir: Path) -> Path:
-    """Replace the on-disk Oxigraph store in ``out_dir/store`` with ``source`` (an N-Quads file
-    or quads).
+def write_store(source: Path | list[Quad] | Iterable[bytes], out_dir: Path) -> Path:
+    """Replace the on-disk Oxigraph store in ``out_dir/store`` with ``source``: an N-Quads file,
+    quads, or pieces of N-Quads (each whole lines), loaded in chunks of about
+    :data:`LOAD_CHUNK_BYTES`.
 
     The new store is loaded beside the old one and swapped in by renames, so readers never see
     a half-loaded store.
@@ -322,8 +493,11 @@ def write_store(source: Path | list[Quad], out_dir: Path) -> Path:
     if isinstance(source, Path):
         for chunk in _nquads_chunks(source, LOAD_CHUNK_BYTES):
             store.bulk_load(chunk, format=ox.RdfFormat.N_QUADS)
-    else:
+    elif isinstance(source, list):
         store.bulk_extend(to_ox_quads(source))
+    else:
+        for chunk in _joined(source, LOAD_CHUNK_BYTES):
+            store.bulk_load(chunk, format=ox.RdfFormat.N_QUADS)
     store.flush()
     del store
     return swap_store(tmp, out_dir)
@@ -348,6 +522,20 @@ def _nquads_chunks(path: Path, size: int) -> Iterator[bytes]:
             yield rest
 
 
+def _joined(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """``pieces`` joined into chunks of at least ``size`` bytes (the last may be smaller)."""
+    buf: list[bytes] = []
+    n = 0
+    for piece in pieces:
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            yield b"".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield b"".join(buf)
+
+
 def swap_store(tmp: Path, out_dir: Path) -> Path:
     """Put the store in ``tmp`` in place of ``out_dir/store`` by renames; returns its path."""
     final, old = out_dir / "store", out_dir / ".store.old"
@@ -363,36 +551,35 @@ def swap_store(tmp: Path, out_dir: Path) -> Path:
 
 def update_store(store: ox.Store, *, drop: Iterable[str] = (), insert: Iterable[tuple[str, bytes]] = (),
                  remove_quads: Iterable[Quad] = (), add_quads: Iterable[Quad] = ()) -> int:
-    """Change ``store`` in one transaction: drop the graphs ``drop`` (IRIs), then load each
-    ``(graph IRI, N-Quads)`` of ``insert`` in place of that graph, then delete and add single
-    quads. Either all of it is applied or nothing is. Returns the number of quads written.
+    """Change ``store``: drop the graphs ``drop`` (IRIs), load each ``(graph IRI, N-Quads)`` of
+    ``insert`` in place of that graph, then delete and add single quads.
 
-    The quads go through pyoxigraph's own N-Triples writer into SPARQL Update ``DROP``,
-    ``DELETE DATA`` and ``INSERT DATA`` operations: data, not query parameters.
+    All the data is parsed before anything is changed, so broken data changes nothing. The
+    removals go in as one SPARQL Update (``DROP``, ``DELETE DATA``: a few lines, written by
+    pyoxigraph's own term serialiser), the additions through the bulk loader, several times
+    faster than the same quads as ``INSERT DATA`` text but not transactional: a build applies
+    this to a copy of its store and swaps the copy in, so readers never see a partial change.
+    Returns the number of quads written (added, and deleted one by one).
     """
-    ops: list[str] = []
-    written = 0
-
-    def data(verb: str, quads: Iterable[Quad]) -> None:
-        nonlocal written
-        by_graph: dict[str, list[str]] = {}
-        for q in quads:
-            by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-        for graph, lines in by_graph.items():
-            ops.append(f"{verb} DATA {{ GRAPH {graph} {{\n" + "\n".join(lines) + "\n} }")
-            written += len(lines)
-
-    for graph in drop:
-        ops.append(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
-    inserted = []
+    inserted: list[Quad] = []
+    graphs = [*drop]
     for graph, nquads in insert:
-        ops.append(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
+        graphs.append(graph)
         inserted.extend(ox.parse(bytes(nquads), format=ox.RdfFormat.N_QUADS))
-    data("DELETE", remove_quads)
-    data("INSERT", [*inserted, *add_quads])
+    inserted.extend(add_quads)
+    ops = [f"DROP SILENT GRAPH {ox.NamedNode(graph)}" for graph in graphs]
+    by_graph: dict[str, list[str]] = {}
+    removed = 0
+    for q in remove_quads:
+        removed += 1
+        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+    for graph, lines in by_graph.items():
+        ops.append(f"DELETE DATA {{ GRAPH {graph} {{\n" + "\n".join(lines) + "\n} }")
     if ops:
         store.update(" ;\n".join(ops))
-    return written
+    if inserted:
+        store.bulk_extend(inserted)
+    return len(inserted) + removed
 
 
 def open_store(out_dir: Path, *, read_only: bool = True) -> ox.Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pyoxigraph as ox
 
@@ -242,3 +243,53 @@ def test_build_moved_file_gets_its_new_source_path(tmp_path):
     assert str(second / "a.txt") in nq and str(first / "a.txt") not in nq
     assert _store_quads(out) == _file_quads(out)
     assert [x.doc.path for x in kg.KnowledgeGraph.open(out).extractions] == [str(second / "a.txt")]
+
+
+def test_build_incremental_graph_files_equal_a_full_build_byte_for_byte(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # same build-record times in both builds
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sentences = ["宁德时代向特斯拉供货。", "比亚迪向丰田供应电池。", "台积电为寒武纪代工芯片。", "华为在深圳建设基地。"]
+    for i, s in enumerate(sentences):
+        (corpus / f"d{i}.txt").write_text(s, encoding="utf-8")
+    inc, full = tmp_path / "inc", tmp_path / "full"
+    kg.build([corpus], out=inc)
+    (corpus / "d1.txt").write_text("比亚迪向蔚来供应电池。", encoding="utf-8")
+    copies = []
+    real = os.copy_file_range
+
+    def counting(*args, **kw):
+        copies.append(args[2])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(os, "copy_file_range", counting)
+    g = kg.build([corpus], out=inc)
+    assert g.report.changes["changed"] == ["d1"]
+    assert copies  # unchanged graphs were copied from the last graph files
+    kg.build([corpus], out=full, incremental=False)
+    for name in ("graph.trig", "graph.nq", "graph.ttl", "graph.jsonld"):
+        assert (inc / name).read_bytes() == (full / name).read_bytes(), name
+    # unchanged records are written back as read, changed ones anew: the same lines either way
+    manifest = (inc / "manifest.json").read_text(encoding="utf-8").splitlines()
+    assert manifest[1:] == (full / "manifest.json").read_text(encoding="utf-8").splitlines()[1:]
+    assert [json.loads(line)[0] for line in manifest[1:]] == ["d0", "d1", "d2", "d3"]
+
+
+def test_build_formats_none_loads_the_same_store_and_removes_stale_files(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    (corpus / "b.txt").write_text("台积电为寒武纪代工芯片。", encoding="utf-8")
+    some, every = tmp_path / "some", tmp_path / "every"
+    kg.build([corpus], out=every)
+    kg.build([corpus], out=some)  # all four files first: the next build must remove three
+    g = kg.build([corpus], out=some, formats=["none"], incremental=False)
+    assert {p.name for p in some.glob("graph.*")} == {"graph.trig", "graph.gexf"}
+    assert set(g.report.outputs) == {"trig", "store", "gexf", "report"}
+    # the store was loaded from the cached fragments (no graph.nq): the same graph
+    assert _without_build_record(_store_quads(some)) == _without_build_record(_store_quads(every))
+    # and an incremental build on top keeps to the chosen files
+    (corpus / "b.txt").write_text("台积电为华为代工芯片。", encoding="utf-8")
+    kg.build([corpus], out=some, formats=["ttl"])
+    assert {p.name for p in some.glob("graph.*")} == {"graph.trig", "graph.ttl", "graph.gexf"}
+    assert "华为" in (some / "graph.ttl").read_text(encoding="utf-8")

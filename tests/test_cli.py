@@ -76,3 +76,21 @@ def test_cli_lookup_unknown_name_suggests(seed_build):
     result = CliRunner().invoke(main, ["lookup", "寒武", "--out", str(out)])
     assert result.exit_code == 1
     assert "寒武纪" in result.output
+
+
+def test_cli_build_formats_writes_only_the_chosen_graph_files(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("宁德时代向特斯拉供货。", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(corpus), "--out", str(out), "--formats", "nq", "--no-validate"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "graph.trig, graph.nq, graph.gexf, report.json and the store" in said and "graph.ttl" not in said
+    assert {p.name for p in out.glob("graph.*")} == {"graph.trig", "graph.nq", "graph.gexf"}
+
+
+def test_cli_build_unknown_format_exits_2(tmp_path):
+    result = CliRunner().invoke(main, ["build", "--out", str(tmp_path / "out"), "--formats", "trig,owl"])
+    assert result.exit_code == 2
+    assert "unknown graph format owl" in result.output

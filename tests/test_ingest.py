@@ -134,3 +134,12 @@ def test_ingest_missing_path_is_reported(tmp_path):
     report = ingest([tmp_path / "nope"])
     assert report.files[0].status == "failed"
     assert "no such file" in report.files[0].reason
+
+
+def test_ingest_file_report_to_dict_has_every_field():
+    from dataclasses import asdict
+
+    from kg.ingest import FileReport
+
+    report = FileReport("a.md", "failed", reason="bad", warnings=["w"], doc_id="a", entities=2, relations=1, triples=9)
+    assert report.to_dict() == asdict(report)  # written by hand for speed: must not miss a field

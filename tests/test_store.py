@@ -107,3 +107,75 @@ def test_store_write_store_loads_every_quad_in_pieces(tmp_path, monkeypatch):
     path = module.write_store(tmp_path / "graph.nq", tmp_path)
     store = ox.Store.read_only(str(path))
     assert _all(store) == {x for g in GRAPHS for x in g}
+
+
+def _frags(texts: list[str]) -> list[Fragment]:
+    # fragments as a build has them: read back from bytes, so they carry their digest
+    graphs = [[q(f"doc{i}", "says", ox.Literal(t), f"g{i}"), q("acme", "supplies", "beta", f"g{i}")]
+              for i, t in enumerate(texts)]
+    return [Fragment.from_bytes(make_fragment(g, _local).to_bytes()) for g in graphs]
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in ("graph.trig", "graph.nq", "graph.ttl", "graph.jsonld")}
+
+
+@pytest.mark.parametrize("changed", [0, 3, 9])
+def test_store_files_copy_unchanged_fragments_from_the_last_files(tmp_path, changed):
+    texts = [f"第{i}篇" for i in range(10)]
+    _, first = write_graph_files(_frags(texts), tmp_path / "inc")
+    texts[changed] = "改过的一篇"
+    _, counts = write_graph_files(_frags(texts), tmp_path / "inc", previous=first.layout)
+    write_graph_files(_frags(texts), tmp_path / "fresh")
+    assert _files(tmp_path / "inc") == _files(tmp_path / "fresh")  # byte for byte
+    assert counts.copied > 0  # the nine unchanged graphs came from the old files
+    assert "改过的一篇" in (tmp_path / "inc" / "graph.nq").read_text(encoding="utf-8")
+
+
+def test_store_files_ignore_a_layout_whose_files_were_touched(tmp_path):
+    texts = [f"第{i}篇" for i in range(4)]
+    _, first = write_graph_files(_frags(texts), tmp_path)
+    nq = tmp_path / "graph.nq"
+    nq.write_bytes(nq.read_bytes().replace("第1篇".encode(), "第X篇".encode()))  # edited by hand
+    _, counts = write_graph_files(_frags(texts), tmp_path, previous=first.layout)
+    assert counts.copied > 0  # from the three files nobody touched
+    assert "第1篇" in nq.read_text(encoding="utf-8") and "第X篇" not in nq.read_text(encoding="utf-8")
+    assert _files(tmp_path) == _files(_fresh(tmp_path, texts))
+
+
+def _fresh(tmp_path, texts):
+    write_graph_files(_frags(texts), tmp_path / "fresh")
+    return tmp_path / "fresh"
+
+
+def test_store_files_only_the_chosen_formats_and_never_a_stale_one(tmp_path):
+    from kg.store import graph_formats
+
+    texts = ["一", "二"]
+    _, first = write_graph_files(_frags(texts), tmp_path)
+    texts[1] = "三"
+    written, _ = write_graph_files(_frags(texts), tmp_path, previous=first.layout, formats=graph_formats(["nq"]))
+    assert set(written) == {"trig", "nquads"}
+    assert not (tmp_path / "graph.ttl").exists() and not (tmp_path / "graph.jsonld").exists()
+    fresh = _files(_fresh(tmp_path, texts))
+    assert (tmp_path / "graph.nq").read_bytes() == fresh["graph.nq"]
+    assert (tmp_path / "graph.trig").read_bytes() == fresh["graph.trig"]
+
+
+@pytest.mark.parametrize("names, expected", [
+    (None, ("trig", "nquads", "turtle", "jsonld")),
+    (["none"], ("trig",)),
+    (["TTL", " jsonld "], ("trig", "turtle", "jsonld")),
+])
+def test_store_graph_formats_names(names, expected):
+    from kg.store import graph_formats
+
+    assert graph_formats(names) == expected
+
+
+def test_store_graph_formats_rejects_unknown_names():
+    from kg.errors import InputError
+    from kg.store import graph_formats
+
+    with pytest.raises(InputError, match="unknown graph format rdfxml: choose from trig, nq, ttl, jsonld"):
+        graph_formats(["nq", "rdfxml"])
