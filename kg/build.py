@@ -29,7 +29,7 @@ from .mapping import Quad, build_quads, entity_quads
 from .model import Extraction
 from .parallel import DEFAULT_BATCH
 from .resolve import Resolution, resolve
-from .store import Fragment, make_fragment, write_graph_files
+from .store import Fragment, graph_formats, make_fragment, serialize, write_graph_files
 
 DEFAULT_CORPUS = "seeds"
 
@@ -271,14 +271,15 @@ STORE_REBUILD_SHARE = 0.25
 
 
 def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, *,
-               entities: list[Quad], build_record: list[Quad]) -> tuple[Path, dict[str, str], str]:
+               entities: list[Quad], build_record: list[Quad],
+               nquads: Path | None = None) -> tuple[Path, dict[str, str], str]:
     """Bring ``out_dir/store`` in line with this build; returns its path, what it now holds
     ({doc_id: fragment digest}) and how (``"rebuilt"`` or ``"updated: …"``).
 
     When the last build's store is known and few graphs changed, a copy of it (a RocksDB
     checkpoint: hard links, instant) gets the changes (:func:`kg.store.update_store`) and is
-    swapped in; otherwise the store is bulk-loaded from graph.nq, or from the cached fragments
-    when this build did not write graph.nq. Either way readers of the old store are never
+    swapped in; otherwise the store is bulk-loaded from ``nquads`` (the graph.nq this build
+    wrote), or without it from the cached fragments. Either way readers of the old store are never
     disturbed, and a crash leaves the old store in place.
     """
     import pyoxigraph as ox
@@ -292,14 +293,14 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     changed = cache.unstored(records)
     total = sum(r.quads for r in records.values()) or 1
     if previous is None or not final.is_dir() or sum(records[d].quads for d in changed) > STORE_REBUILD_SHARE * total:
-        return write_store(_nquads_source(out_dir, records, cache, entities + build_record), out_dir), state, "rebuilt"
+        return write_store(_nquads_source(nquads, records, cache, entities + build_record), out_dir), state, "rebuilt"
     tmp = out_dir / ".store.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
         ox.Store.read_only(str(final)).backup(str(tmp))
     except OSError:
-        return write_store(_nquads_source(out_dir, records, cache, entities + build_record), out_dir), state, "rebuilt"
+        return write_store(_nquads_source(nquads, records, cache, entities + build_record), out_dir), state, "rebuilt"
     store = ox.Store(str(tmp))
     old_tail: set = set()
     for key in (ENTITIES_GRAPH_KEY, BUILD_GRAPH_KEY):
@@ -318,14 +319,11 @@ def sync_store(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, 
     return swap_store(tmp, out_dir), state, f"updated: {len(changed)} graphs written, {len(dropped)} dropped"
 
 
-def _nquads_source(out_dir: Path, records: dict[str, DocRecord], cache: BuildCache, tail: list[Quad]):
-    """What a new store is loaded from: graph.nq when this build wrote it, else the cached
+def _nquads_source(nquads: Path | None, records: dict[str, DocRecord], cache: BuildCache, tail: list[Quad]):
+    """What a new store is loaded from: the graph.nq this build wrote, else the cached
     fragments' N-Quads (with the entities and build graphs in ``tail``)."""
-    from .store import serialize
-
-    nq = out_dir / "graph.nq"
-    if nq.exists():
-        return nq
+    if nquads is not None:
+        return nquads
 
     def pieces() -> Iterator[bytes]:
         for doc_id in sorted(records):
@@ -379,8 +377,6 @@ def build(
     from .export import write_gexf
     from .graph import KnowledgeGraph
 
-    from .store import graph_formats
-
     t0 = time.perf_counter()
     started = _now()
     chosen = graph_formats(formats)
@@ -429,7 +425,7 @@ def build(
             lap("store")
         else:
             written["store"], store_state, report.store = sync_store(
-                out_dir, records, cache, entities=entities, build_record=build_record)
+                out_dir, records, cache, entities=entities, build_record=build_record, nquads=written.get("nquads"))
             graph = KnowledgeGraph.open(out_dir)
             graph.report = report
             if gexf if gexf is not None else counts.quads <= GEXF_MAX_QUADS:

@@ -294,16 +294,16 @@ class BuildCache:
     def _sync_written(self) -> None:
         if len(self._written) > SYNC_EACH_MAX and hasattr(os, "sync"):
             os.sync()
-            return
-        for path in self._written:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue  # replaced or removed since: whatever is there now is checked when read
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        else:
+            for path in self._written:
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue  # replaced or removed since: whatever is there now is checked when read
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
         self._written.clear()
 
 

@@ -175,23 +175,28 @@ class Fragment:
     @staticmethod
     def header(data: bytes) -> dict:
         """The header of a fragment's bytes: counts, part lengths and digest."""
-        end = data.find(b"\n")
-        if end < 0:
-            raise ValueError("not a graph fragment: no header")
-        return json.loads(bytes(data[:end]))
+        return _split_header(data)[0]
 
     @classmethod
     def from_bytes(cls, data) -> "Fragment":
         """The fragment in ``data`` (bytes or an mmap); its parts are views of it, not copies."""
-        meta = cls.header(data)
+        meta, pos = _split_header(data)
         view = memoryview(data)
-        parts, pos = {}, data.find(b"\n") + 1
+        parts = {}
         for name, n in zip(cls._PARTS, meta["lengths"]):
             parts[name] = view[pos:pos + n]
             pos += n
         if pos != len(data):
             raise ValueError("truncated graph fragment")
         return cls(**parts, quads=meta["quads"], triples=meta["triples"], digest=meta.get("digest", ""))
+
+
+def _split_header(data) -> tuple[dict, int]:
+    """A fragment's header and where its body starts."""
+    end = data.find(b"\n")
+    if end < 0:
+        raise ValueError("not a graph fragment: no header")
+    return json.loads(bytes(data[:end])), end + 1
 
 
 def _without_prefixes(data: bytes) -> bytes:
@@ -432,23 +437,22 @@ def write_graph_files(fragments: Iterable[Fragment] | list[Quad], out_dir: Path,
         # the old files stay open across the renames, so freeing their gigabytes happens when
         # they are closed, in a thread, while the build goes on (a rename over a big file
         # frees it there and then, for seconds)
-        old_handles = [out.src for out in outs.values() if out.src is not None]
+        old_handles = []
         for fmt, name in _NAMES.items():
-            if fmt not in outs:  # not chosen: never leave a stale one behind
-                try:
-                    old_handles.append(open(out_dir / name, "rb"))  # noqa: SIM115 (closed by the thread)
-                    (out_dir / name).unlink()
-                except OSError:
-                    pass
-                continue
-            if outs[fmt].src is None:
+            out = outs.get(fmt)
+            if out is not None and out.src is not None:
+                old_handles.append(out.src)
+                out.src = None
+            else:
                 try:
                     old_handles.append(open(out_dir / name, "rb"))  # noqa: SIM115 (closed by the thread)
                 except OSError:
-                    pass
-            outs[fmt].src = None
-            os.replace(outs[fmt].tmp, out_dir / name)
-            written[fmt] = out_dir / name
+                    pass  # no old file
+            if out is None:  # not chosen: never leave a stale one behind
+                (out_dir / name).unlink(missing_ok=True)
+            else:
+                os.replace(out.tmp, out_dir / name)
+                written[fmt] = out_dir / name
         if old_handles:
             threading.Thread(target=_close_all, args=(old_handles,), name="kg-free-old-graph-files").start()
         counts.layout = {"files": {name: _stat_key(out_dir / name) for name in names.values()},
